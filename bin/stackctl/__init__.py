@@ -1,0 +1,1 @@
+"""The local stack: install, start, check and stop every backing server of the portal."""

@@ -1,0 +1,70 @@
+"""Where the stack lives and which ports it binds: every value comes from the
+environment, with a default chosen not to collide with a system-wide install
+on the standard port."""
+
+from __future__ import annotations
+
+import os
+import shlex
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+VAR = Path(os.environ.get("STACK_VAR_DIR", ROOT / "var")).resolve()
+BIN = VAR / "bin"
+LOGS = VAR / "log"
+RUN = VAR / "run"
+HOST = "127.0.0.1"
+
+
+def _pinned_versions() -> dict[str, str]:
+    values: dict[str, str] = {}
+    for line in (ROOT / "deploy" / "versions.env").read_text().splitlines():
+        line = line.strip()
+        if line and not line.startswith("#") and "=" in line:
+            key, _, raw = line.partition("=")
+            values[key] = " ".join(shlex.split(raw))
+    return values
+
+
+VERSIONS = _pinned_versions()
+
+
+def port(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
+
+
+@dataclass(frozen=True)
+class Ports:
+    postgres: int = port("STACK_PG_PORT", 15432)
+    redis: int = port("STACK_REDIS_PORT", 16379)
+    memcached: int = port("STACK_MEMCACHED_PORT", 21211)
+    opensearch: int = port("STACK_OPENSEARCH_PORT", 19200)
+    opensearch_transport: int = port("STACK_OPENSEARCH_TRANSPORT_PORT", 19300)
+    ferretdb: int = port("STACK_FERRETDB_PORT", 37017)
+    s3: int = port("STACK_S3_PORT", 17070)
+    cdn: int = port("STACK_CDN_PORT", 18080)
+
+
+PORTS = Ports()
+
+# Local-only credentials for servers bound to 127.0.0.1; production reads its own.
+PG_USER = os.environ.get("STACK_PG_USER", "portal")
+PG_PASSWORD = os.environ.get("STACK_PG_PASSWORD", "portal")
+PG_DB = os.environ.get("STACK_PG_DB", "portal")
+S3_ACCESS_KEY = os.environ.get("S3_ACCESS_KEY_ID", "portal-dev")
+S3_SECRET_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "portal-dev-secret")
+S3_REGION = os.environ.get("S3_REGION", "us-east-1")
+S3_PUBLIC_BUCKET = os.environ.get("S3_PUBLIC_BUCKET", "portal-public")
+S3_PRIVATE_BUCKET = os.environ.get("S3_PRIVATE_BUCKET", "portal-private")
+OPENSEARCH_HEAP = os.environ.get("STACK_OPENSEARCH_HEAP", "768m")
+
+URLS = {
+    "DATABASE_URL": f"postgres://{PG_USER}:{PG_PASSWORD}@{HOST}:{PORTS.postgres}/{PG_DB}",
+    "REDIS_URL": f"redis://{HOST}:{PORTS.redis}/0",
+    "MEMCACHED_URL": f"{HOST}:{PORTS.memcached}",
+    "SEARCH_URL": f"http://{HOST}:{PORTS.opensearch}",
+    "MONGODB_URL": f"mongodb://{HOST}:{PORTS.ferretdb}/portal",
+    "S3_ENDPOINT_URL": f"http://{HOST}:{PORTS.s3}",
+    "CDN_BASE_URL": f"http://{HOST}:{PORTS.cdn}",
+}

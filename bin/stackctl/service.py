@@ -1,0 +1,221 @@
+"""One local server: how to install it, start it, know it is ready, stop it.
+
+A service subclasses `Service` and fills in `command()` and `ready()`; the
+base class owns pid files, logs, port checks and stopping by pid.
+"""
+
+from __future__ import annotations
+
+import os
+import pwd
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import config
+
+
+class StackError(RuntimeError):
+    """A server could not be installed or started; the message says which and why."""
+
+
+@dataclass
+class Launch:
+    argv: list[str]
+    env: dict[str, str] = field(default_factory=dict)
+    cwd: Path | None = None
+    user: str | None = None  # servers that refuse root run as this user
+
+
+def log(message: str) -> None:
+    print(f"[stack] {message}", flush=True)
+
+
+def port_open(port: int, host: str = config.HOST, timeout: float = 0.3) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:  # a zombie is not alive: it only waits for its parent to reap it
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except (OSError, IndexError):
+        return False
+    return state != "Z"
+
+
+class Service:
+    name: str = ""
+    port: int = 0
+    url: str = ""
+    start_timeout: float = 60.0
+    depends_on: tuple[str, ...] = ()
+    stop_signal: int = signal.SIGTERM  # the server's own "shut down cleanly" signal
+
+    # --- to override -------------------------------------------------------
+    def installed(self) -> bool:
+        return True
+
+    def install(self) -> None:
+        """Build or fetch what is missing; called only when installed() is False."""
+
+    def prepare(self) -> None:
+        """Create data directories, clean stale lock files; runs before every start."""
+
+    def command(self) -> Launch:
+        raise NotImplementedError
+
+    def ready(self) -> bool:
+        """The server's own health signal, checked until it answers or the timeout."""
+        return port_open(self.port)
+
+    def after_ready(self) -> None:
+        """Idempotent set-up that needs the server up (users, buckets)."""
+
+    def version(self) -> str:
+        return "?"
+
+    # --- shared machinery --------------------------------------------------
+    @property
+    def pid_file(self) -> Path:
+        return config.RUN / f"{self.name}.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return config.LOGS / f"{self.name}.log"
+
+    @property
+    def data_dir(self) -> Path:
+        return config.VAR / self.name
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return pid if pid_alive(pid) else None
+
+    def running(self) -> bool:
+        return self.pid() is not None
+
+    def start(self) -> None:
+        if self.running():
+            return
+        self.pid_file.unlink(missing_ok=True)  # stale after a crash
+        if port_open(self.port):
+            raise StackError(
+                f"{self.name}: port {self.port} is already in use by a process the stack did not start; "
+                f"stop it or choose another port in the environment"
+            )
+        self.prepare()
+        launch = self.command()
+        config.LOGS.mkdir(parents=True, exist_ok=True)
+        config.RUN.mkdir(parents=True, exist_ok=True)
+        with self.log_file.open("ab") as out:
+            out.write(f"\n--- {time.strftime('%Y-%m-%d %H:%M:%S')} starting {self.name}\n".encode())
+            out.flush()
+            process = subprocess.Popen(
+                launch.argv,
+                cwd=launch.cwd or config.ROOT,
+                env={**os.environ, **launch.env},
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group: `down` stops it and its children
+                user=launch.user,
+            )
+        self.pid_file.write_text(str(process.pid))
+        self.wait_ready(process)
+        self.after_ready()
+
+    def wait_ready(self, process: subprocess.Popen[bytes] | None = None) -> None:
+        deadline = time.monotonic() + self.start_timeout
+        while time.monotonic() < deadline:
+            if process is not None and process.poll() is not None:
+                raise StackError(f"{self.name} exited with code {process.returncode}\n{self.log_tail()}")
+            try:
+                if self.ready():
+                    return
+            except Exception:  # noqa: BLE001 - any failure of the probe means "not yet"
+                pass
+            time.sleep(0.2)
+        raise StackError(f"{self.name} was not ready after {self.start_timeout:.0f}s\n{self.log_tail()}")
+
+    def stop(self, timeout: float = 30.0) -> None:
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return
+        try:
+            os.kill(pid, self.stop_signal)  # the leader shuts its own children down
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and pid_alive(pid):
+            time.sleep(0.1)
+        if pid_alive(pid):
+            log(f"{self.name} did not stop within {timeout:.0f}s; sending SIGKILL")
+            self._signal_group(pid, signal.SIGKILL)
+            while pid_alive(pid):
+                time.sleep(0.05)
+        self._signal_group(pid, signal.SIGKILL, quiet=True)  # children left in the group
+        self.pid_file.unlink(missing_ok=True)
+
+    def kill(self) -> None:
+        """Simulate a crash: SIGKILL, leaving pid and lock files behind."""
+        pid = self.pid()
+        if pid is not None:
+            self._signal_group(pid, signal.SIGKILL)
+            while pid_alive(pid):
+                time.sleep(0.05)
+
+    @staticmethod
+    def _signal_group(pid: int, sig: int, quiet: bool = False) -> None:
+        try:
+            os.killpg(pid, sig)  # started with start_new_session: pgid == pid
+        except ProcessLookupError:
+            pass
+        except PermissionError:
+            if not quiet:
+                raise
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            text = self.log_file.read_text(errors="replace").splitlines()[-lines:]
+        except OSError:
+            return f"(no log at {self.log_file})"
+        return f"--- last lines of {self.log_file}:\n" + "\n".join(text)
+
+
+def run(argv: list[str], *, user: str | None = None, cwd: Path | None = None,
+        env: dict[str, str] | None = None, quiet: bool = True) -> str:
+    """Run a set-up command; on failure raise with its output, so the cause is visible."""
+    result = subprocess.run(
+        argv, cwd=cwd, env={**os.environ, **(env or {})}, user=user,
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )
+    if result.returncode != 0:
+        raise StackError(f"command failed ({result.returncode}): {' '.join(argv)}\n{result.stdout[-4000:]}")
+    if not quiet:
+        print(result.stdout, end="")
+    return result.stdout
+
+
+def chown_tree(path: Path, user: str) -> None:
+    entry = pwd.getpwnam(user)
+    for root, dirs, files in os.walk(path):
+        os.chown(root, entry.pw_uid, entry.pw_gid)
+        for name in dirs + files:
+            os.chown(os.path.join(root, name), entry.pw_uid, entry.pw_gid, follow_symlinks=False)

@@ -1,0 +1,99 @@
+"""PostgreSQL 15 from Debian, in a cluster of our own under var/ (not the system one).
+
+initdb and postgres refuse to run as root, so both run as the `postgres` user
+that the Debian package creates.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+from pathlib import Path
+
+from .. import config
+from ..service import Launch, Service, chown_tree, pid_alive, run
+
+MAJOR = config.VERSIONS["POSTGRES_MAJOR"]
+PG_BIN = Path(f"/usr/lib/postgresql/{MAJOR}/bin")
+OS_USER = "postgres"
+
+
+class Postgres(Service):
+    name = "postgres"
+    port = config.PORTS.postgres
+    url = config.URLS["DATABASE_URL"]
+    start_timeout = 60.0
+    stop_signal = signal.SIGINT  # "fast" shutdown: SIGTERM would wait for every client to leave
+
+    @property
+    def cluster(self) -> Path:
+        return self.data_dir / "data"
+
+    def installed(self) -> bool:
+        return (PG_BIN / "postgres").exists()
+
+    def prepare(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.data_dir, 0o755)
+        # A half-finished initdb leaves a directory without PG_VERSION: start over.
+        if self.cluster.exists() and not (self.cluster / "PG_VERSION").exists():
+            shutil.rmtree(self.cluster)
+        if not self.cluster.exists():
+            self._initdb()
+        self._remove_stale_lock()
+
+    def _initdb(self) -> None:
+        chown_tree(self.data_dir, OS_USER)
+        run([str(PG_BIN / "initdb"), "-D", str(self.cluster), "-U", OS_USER, "--auth-local=trust",
+             "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"], user=OS_USER)
+        settings = {
+            "listen_addresses": f"'{config.HOST}'",
+            "unix_socket_directories": f"'{self.cluster}'",
+            "fsync": "off",  # a dev/test cluster: losing it on power loss is fine, speed matters
+            "synchronous_commit": "off",
+            "full_page_writes": "off",
+            "max_connections": "200",
+            "shared_buffers": "256MB",
+        }
+        with (self.cluster / "postgresql.auto.conf").open("a") as conf:
+            conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+
+    def _remove_stale_lock(self) -> None:
+        lock = self.cluster / "postmaster.pid"
+        if not lock.exists():
+            return
+        try:
+            pid = int(lock.read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            pid = 0
+        if not pid or not pid_alive(pid):
+            lock.unlink()
+
+    def command(self) -> Launch:
+        return Launch([str(PG_BIN / "postgres"), "-D", str(self.cluster), "-p", str(self.port)], user=OS_USER)
+
+    def ready(self) -> bool:
+        probe = subprocess.run([str(PG_BIN / "pg_isready"), "-q", "-h", config.HOST, "-p", str(self.port)])
+        return probe.returncode == 0
+
+    def after_ready(self) -> None:
+        user, password, db = config.PG_USER, config.PG_PASSWORD, config.PG_DB
+        self.psql(
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{user}') THEN "
+            f"CREATE ROLE {user} LOGIN CREATEDB PASSWORD '{password}'; END IF; END $$;"
+        )
+        if self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'").strip() != "1":
+            self.psql(f"CREATE DATABASE {db} OWNER {user}")
+        # Extensions need a superuser to create; template1 gives them to test databases too.
+        for database in ("template1", db):
+            self.psql("CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE EXTENSION IF NOT EXISTS unaccent;",
+                      database=database)
+
+    def psql(self, sql: str, database: str = "postgres") -> str:
+        return run([str(PG_BIN / "psql"), "-h", str(self.cluster), "-p", str(self.port), "-U", OS_USER,
+                    "-d", database, "-tAq", "-v", "ON_ERROR_STOP=1", "-c", sql], user=OS_USER)
+
+    def version(self) -> str:
+        return run([str(PG_BIN / "postgres"), "--version"]).split()[-1]

@@ -1,0 +1,42 @@
+"""Redis 7 from Debian: cache, Celery broker and pub/sub."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+
+from .. import config
+from ..service import Launch, Service, run
+
+
+def redis_command(port: int, *words: str) -> bytes:
+    """Send one inline command and return the first reply line (no client needed)."""
+    with socket.create_connection((config.HOST, port), timeout=1.0) as conn:
+        conn.sendall((" ".join(words) + "\r\n").encode())
+        return conn.recv(4096).split(b"\r\n", 1)[0]
+
+
+class Redis(Service):
+    name = "redis"
+    port = config.PORTS.redis
+    url = config.URLS["REDIS_URL"]
+    start_timeout = 20.0
+
+    def installed(self) -> bool:
+        return shutil.which("redis-server") is not None
+
+    def prepare(self) -> None:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> Launch:
+        return Launch([
+            "redis-server", "--bind", config.HOST, "--port", str(self.port),
+            "--dir", str(self.data_dir), "--daemonize", "no", "--save", "",
+            "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning",
+        ])
+
+    def ready(self) -> bool:
+        return redis_command(self.port, "PING") == b"+PONG"
+
+    def version(self) -> str:
+        return run(["redis-server", "--version"]).split()[2].removeprefix("v=")

@@ -1,0 +1,132 @@
+"""The whole stack: which servers, in what order, and the operations over them."""
+
+from __future__ import annotations
+
+import importlib
+import os
+import subprocess
+import time
+from collections.abc import Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
+
+from . import config
+from .service import Service, StackError, log
+
+# module name -> class name, in start order (a dependency comes before its dependents).
+REGISTRY = {
+    "postgres": "Postgres",
+    "redis": "Redis",
+    "memcached": "Memcached",
+    "opensearch": "OpenSearch",
+    "ferretdb": "FerretDB",
+    "s3": "S3",
+    "nginx": "Nginx",
+}
+
+
+def services(names: list[str] | None = None) -> list[Service]:
+    unknown = set(names or []) - set(REGISTRY)
+    if unknown:
+        raise StackError(f"unknown server(s): {', '.join(sorted(unknown))}; known: {', '.join(REGISTRY)}")
+    chosen = [name for name in REGISTRY if not names or name in names]
+    return [getattr(importlib.import_module(f"stackctl.services.{name}"), REGISTRY[name])() for name in chosen]
+
+
+def service(name: str) -> Service:
+    return services([name])[0]
+
+
+def ensure_debian_packages() -> None:
+    wanted = config.VERSIONS["DEBIAN_PACKAGES"].split()
+    query = subprocess.run(["dpkg-query", "-W", "-f=${Package} ${db:Status-Status}\n", *wanted],
+                           capture_output=True, text=True)
+    present = {line.split()[0] for line in query.stdout.splitlines() if line.endswith(" installed")}
+    missing = [name for name in wanted if name not in present]
+    if not missing:
+        return
+    log(f"installing Debian packages: {' '.join(missing)} (first run only)")
+    env = {"DEBIAN_FRONTEND": "noninteractive"}
+    for argv in (["apt-get", "update", "-q"], ["apt-get", "install", "-y", "-q", "--no-install-recommends", *missing]):
+        result = subprocess.run(argv, env={**os.environ, **env}, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise StackError(f"{' '.join(argv[:2])} failed:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+
+
+def install(chosen: list[Service]) -> None:
+    ensure_debian_packages()
+    for server in chosen:
+        if not server.installed():
+            started = time.monotonic()
+            log(f"{server.name}: installing (first run only)")
+            server.install()
+            log(f"{server.name}: installed in {time.monotonic() - started:.0f}s")
+
+
+def up(names: list[str] | None = None) -> None:
+    """Start what is not running, in parallel where dependencies allow; a no-op when all are up."""
+    chosen = services(names)
+    install(chosen)
+    started = time.monotonic()
+    by_name: dict[str, Future[None]] = {}
+
+    def start(server: Service) -> None:
+        for dependency in server.depends_on:
+            if dependency in by_name:
+                by_name[dependency].result()
+        if server.running():
+            return
+        log(f"{server.name}: starting on {config.HOST}:{server.port}")
+        t0 = time.monotonic()
+        server.start()
+        log(f"{server.name}: ready in {time.monotonic() - t0:.1f}s")
+
+    with ThreadPoolExecutor(max_workers=len(chosen)) as pool:
+        for server in chosen:
+            by_name[server.name] = pool.submit(start, server)
+    errors = [str(future.exception()) for future in by_name.values() if future.exception()]
+    if errors:
+        raise StackError("\n\n".join(errors))
+    log(f"all up ({', '.join(s.name for s in chosen)}) in {time.monotonic() - started:.1f}s")
+
+
+def down(names: list[str] | None = None) -> None:
+    for server in reversed(services(names)):
+        if server.running():
+            log(f"{server.name}: stopping")
+        server.stop()
+
+
+def restart(names: list[str]) -> None:
+    down(names)
+    up(names)
+
+
+def status() -> list[tuple[str, str, str, str]]:
+    rows = []
+    for server in services():
+        state = "up" if server.running() and _ready(server) else "down"
+        try:
+            version = server.version() if server.installed() else "not installed"
+        except Exception:  # noqa: BLE001 - status must print whatever it can
+            version = "?"
+        rows.append((server.name, version, server.url, state))
+    return rows
+
+
+def _ready(server: Service) -> bool:
+    try:
+        return server.ready()
+    except Exception:  # noqa: BLE001
+        return False
+
+
+@contextmanager
+def stopped(name: str) -> Iterator[Service]:
+    """Stop one real server for the duration of a block, and bring it back whatever happened."""
+    server = service(name)
+    server.stop()
+    try:
+        yield server
+    finally:
+        server.start()
