@@ -1,0 +1,133 @@
+"""OpenSearch 2.19, single node, assembled from Maven Central jars: the portal's full-text search.
+
+deploy/opensearch/pom.xml gathers the server and the modules the portal needs into
+var/opensearch-dist/lib; deploy/opensearch/.../PortalNode.java starts a node with those modules
+loaded from the classpath. The distribution's refusal to run as root lives in its Bootstrap class,
+which PortalNode does not use, so the JVM runs as whoever runs bin/stack: no system user to create,
+no data directory to chown.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections import deque
+from typing import Any
+
+from .. import config
+from ..service import Launch, Service, StackError, log
+
+VERSION = config.VERSIONS["OPENSEARCH_VERSION"]
+DEPLOY = config.ROOT / "deploy" / "opensearch"
+DIST = config.VAR / "opensearch-dist"
+MARKER = DIST / "installed"  # written last: a half-finished build never counts as installed
+
+# What the distribution's launcher would add to jvm.options, minus what only matters in production.
+JVM_FLAGS = [
+    "-Xss1m",
+    "-Djava.awt.headless=true",
+    "-Dfile.encoding=UTF-8",
+    "-Djna.nosys=true",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-XX:+ExitOnOutOfMemoryError",  # Bootstrap's handler that halts on OOM is not installed either
+    "-Dio.netty.noUnsafe=true",
+    "-Dio.netty.noKeySetOptimization=true",
+    "-Dio.netty.recycler.maxCapacityPerThread=0",
+    "-Dio.netty.allocator.numDirectArenas=0",
+    "-Dlog4j.shutdownHookEnabled=false",  # the node logs while it closes in its own shutdown hook
+    "-Dlog4j2.disable.jmx=true",
+    "-Djava.locale.providers=SPI,COMPAT",  # 2.x date formats assume the COMPAT locale data
+]
+
+
+def build_fingerprint() -> str:
+    """The version and a hash of the build's sources: editing the pom or the launcher rebuilds on next start."""
+    digest = hashlib.sha256(VERSION.encode())
+    for path in sorted([DEPLOY / "pom.xml", *(DEPLOY / "src").rglob("*.java")]):
+        digest.update(path.read_bytes())
+    return f"{VERSION} {digest.hexdigest()[:16]}"
+
+
+class OpenSearch(Service):
+    name = "opensearch"
+    port = config.PORTS.opensearch
+    url = config.URLS["SEARCH_URL"]
+    start_timeout = 120.0
+
+    def installed(self) -> bool:
+        try:
+            return MARKER.read_text().strip() == build_fingerprint()
+        except OSError:
+            return False
+
+    def install(self) -> None:
+        for tool in ("mvn", "java"):
+            if shutil.which(tool) is None:
+                raise StackError(f"opensearch: `{tool}` is not on PATH (apt-get install maven openjdk-17-jdk-headless)")
+        # Jars of another version left in lib/ would end up on the same classpath.
+        shutil.rmtree(DIST, ignore_errors=True)
+        log(f"opensearch: building OpenSearch {VERSION} with Maven into {DIST} (the first build downloads ~50 MB)")
+        self._maven("package")
+        MARKER.write_text(build_fingerprint() + "\n")
+
+    def _maven(self, *goals: str) -> None:
+        """Run Maven, logging how far the download got every few seconds instead of its raw output."""
+        argv = ["mvn", "-B", "-f", str(DEPLOY / "pom.xml"),
+                f"-Dopensearch.version={VERSION}", f"-Ddist.dir={DIST}", *goals]
+        tail: deque[str] = deque(maxlen=60)
+        downloaded = 0
+        last_report = time.monotonic()
+        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as maven:
+            assert maven.stdout is not None
+            for line in maven.stdout:
+                tail.append(line.rstrip())
+                downloaded += "Downloaded from" in line
+                if time.monotonic() - last_report > 5:
+                    log(f"opensearch: maven still working, {downloaded} files downloaded so far")
+                    last_report = time.monotonic()
+        if maven.returncode != 0:
+            raise StackError(f"opensearch: maven failed ({maven.returncode}): {' '.join(argv)}\n" + "\n".join(tail))
+
+    def prepare(self) -> None:
+        # No lock file to remove after a SIGKILL: node.lock and the shards' write.lock are OS locks that die
+        # with the process, and deleting node.lock could let a second node open the same data.
+        shutil.rmtree(self.data_dir / "tmp", ignore_errors=True)
+        for sub in ("data", "logs", "tmp"):
+            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+
+    def command(self) -> Launch:
+        home = self.data_dir
+        settings = {
+            "path.home": home,
+            "path.data": home / "data",
+            "path.logs": home / "logs",
+            "http.port": self.port,
+            "transport.port": config.PORTS.opensearch_transport,
+        }
+        return Launch([
+            "java", f"-Xms{config.OPENSEARCH_HEAP}", f"-Xmx{config.OPENSEARCH_HEAP}", *JVM_FLAGS,
+            f"-Djava.io.tmpdir={home / 'tmp'}", f"-XX:ErrorFile={home / 'logs' / 'hs_err_pid%p.log'}",
+            "-cp", str(DIST / "lib" / "*"), "portal.PortalNode", str(DEPLOY / "config"),
+            *(f"{key}={value}" for key, value in settings.items()),
+        ])
+
+    def _get(self, path: str, timeout: float = 3.0) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=timeout) as response:
+            body: dict[str, Any] = json.load(response)
+            return body
+
+    def ready(self) -> bool:
+        # A timed-out wait answers 408, which urlopen raises: the caller counts that as "not yet".
+        health = self._get("/_cluster/health?wait_for_status=yellow&timeout=1s")
+        return health.get("status") in ("yellow", "green")
+
+    def version(self) -> str:
+        try:
+            return str(self._get("/")["version"]["number"])
+        except OSError:  # stopped: report what is built
+            return VERSION
+

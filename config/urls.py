@@ -1,0 +1,10 @@
+from django.contrib import admin
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("portal.library.urls")),
+    path("studio/", include("portal.library.studio_urls")),
+    path("accounts/", include("portal.accounts.urls")),
+    path("", include("portal.ops.urls")),
+    path("admin/", admin.site.urls),
+]

@@ -1,0 +1,50 @@
+"""Shared request typing and small response helpers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.contrib.auth.models import AnonymousUser
+from django.http import HttpRequest, HttpResponse
+from django.utils.cache import patch_vary_headers
+from django.views.decorators.cache import cache_page
+from django_htmx.middleware import HtmxDetails
+
+from portal.accounts.models import User
+
+
+ViewFunc = Callable[..., HttpResponse]
+
+
+class HtmxHttpRequest(HttpRequest):
+    htmx: HtmxDetails
+    user: User | AnonymousUser  # type: ignore[assignment]
+
+
+def vary_on_htmx(response: HttpResponse) -> HttpResponse:
+    """The same URL answers with a full page or a partial: caches must keep them apart."""
+    patch_vary_headers(response, ("HX-Request",))
+    return response
+
+
+def cache_page_for_visitors(timeout: int) -> Callable[[ViewFunc], ViewFunc]:
+    """Per-view cache for pages that are the same for every anonymous visitor.
+
+    Signed-in users bypass it: their header carries their name and a CSRF-bearing
+    logout form, which must never be served from a shared key.
+    """
+
+    def decorator(view: ViewFunc) -> ViewFunc:
+        cached = cache_page(timeout)(view)
+
+        @wraps(view)
+        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+            if request.user.is_authenticated:
+                return view(request, *args, **kwargs)
+            return cached(request, *args, **kwargs)
+
+        return wrapper
+
+    return decorator

@@ -1,0 +1,63 @@
+"""Editor forms: they validate input and hand a plain dataclass to the services."""
+
+from __future__ import annotations
+
+from django import forms
+
+from portal.library.models import Asset, Collection, Kind, Visibility
+from portal.library.services import AssetData, CollectionData
+
+
+class AssetForm(forms.Form):
+    title = forms.CharField(max_length=200, strip=True)
+    kind = forms.ChoiceField(choices=Kind.choices)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 5}), required=False, max_length=10_000)
+    visibility = forms.ChoiceField(
+        choices=Visibility.choices, initial=Visibility.PUBLIC,
+        help_text="Public assets are listed once published; unlisted ones only open by link; "
+                  "private ones only for you and other editors.",
+    )
+    featured = forms.BooleanField(required=False, help_text="Show on the home page when published.")
+    tags = forms.CharField(required=False, max_length=1000, help_text="Separate tags with commas.")
+    collections = forms.ModelMultipleChoiceField(
+        queryset=Collection.objects.order_by("title"), required=False, widget=forms.CheckboxSelectMultiple,
+    )
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    @classmethod
+    def for_asset(cls, asset: Asset) -> AssetForm:
+        return cls(initial={
+            "title": asset.title, "kind": asset.kind, "description": asset.description,
+            "visibility": asset.visibility, "featured": asset.featured,
+            "tags": ", ".join(tag.name for tag in asset.tags.all()),
+            "collections": list(asset.collections.all()), "version": asset.version,
+        })
+
+    def clean_title(self) -> str:
+        title: str = self.cleaned_data["title"]
+        if not title.strip():
+            raise forms.ValidationError("A title is required.")
+        return title
+
+    def to_data(self) -> AssetData:
+        data = self.cleaned_data
+        return AssetData(
+            title=data["title"], kind=data["kind"], description=data["description"],
+            visibility=data["visibility"], featured=data["featured"],
+            tag_names=[name for name in data["tags"].split(",") if name.strip()],
+            collection_ids=[collection.pk for collection in data["collections"]],
+        )
+
+
+class CollectionForm(forms.Form):
+    title = forms.CharField(max_length=200, strip=True)
+    description = forms.CharField(widget=forms.Textarea(attrs={"rows": 4}), required=False, max_length=10_000)
+    version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    @classmethod
+    def for_collection(cls, collection: Collection) -> CollectionForm:
+        return cls(initial={"title": collection.title, "description": collection.description,
+                            "version": collection.version})
+
+    def to_data(self) -> CollectionData:
+        return CollectionData(title=self.cleaned_data["title"], description=self.cleaned_data["description"])

@@ -1,0 +1,151 @@
+"""Assets, collections and tags: schema and single-row rules. Writes live in services.py."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+
+from portal.library.errors import IllegalTransition
+
+if TYPE_CHECKING:
+    from portal.accounts.models import User
+
+
+class Kind(models.TextChoices):
+    VIDEO = "video", "Video"
+    AUDIO = "audio", "Audio"
+    IMAGE = "image", "Image"
+    DOCUMENT = "document", "Document"
+
+
+class Visibility(models.TextChoices):
+    PUBLIC = "public", "Public"
+    UNLISTED = "unlisted", "Unlisted"
+    PRIVATE = "private", "Private"
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", "Draft"
+    UPLOADING = "uploading", "Uploading"
+    PROCESSING = "processing", "Processing"
+    READY = "ready", "Ready"
+    PUBLISHED = "published", "Published"
+    FAILED = "failed", "Failed"
+
+
+# The lifecycle (see ARCHITECTURE.md). A draft may be published before any file exists
+# (metadata-only assets); the upload issue routes files through uploading/processing.
+TRANSITIONS: dict[str, set[str]] = {
+    Status.DRAFT: {Status.UPLOADING, Status.PUBLISHED},
+    Status.UPLOADING: {Status.PROCESSING, Status.FAILED, Status.DRAFT},
+    Status.PROCESSING: {Status.READY, Status.FAILED},
+    Status.READY: {Status.PUBLISHED, Status.PROCESSING},
+    Status.PUBLISHED: {Status.READY, Status.PROCESSING},
+    Status.FAILED: {Status.PROCESSING, Status.UPLOADING},
+}
+
+LISTED = Q(status=Status.PUBLISHED, visibility=Visibility.PUBLIC)
+
+
+class Tag(models.Model):
+    name = models.CharField(max_length=50, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Collection(models.Model):
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="collections")
+    version = models.PositiveIntegerField(default=1)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["title"]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("library:collection", args=[self.slug])
+
+
+class AssetQuerySet(models.QuerySet["Asset"]):
+    def listed(self) -> AssetQuerySet:
+        """What may appear in listings: published and public, never unlisted or private."""
+        return self.filter(LISTED)
+
+    def visible_to(self, user: User | object) -> AssetQuerySet:
+        """What a user may open by URL: published public/unlisted, plus everything for editors
+        and their own assets for owners."""
+        if getattr(user, "is_editor", False):
+            return self.all()
+        visible = Q(status=Status.PUBLISHED, visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
+        if getattr(user, "is_authenticated", False):
+            visible |= Q(owner=user)
+        return self.filter(visible)
+
+
+class Asset(models.Model):
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=220, unique=True)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="assets")
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PUBLIC)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.DRAFT)
+    featured = models.BooleanField(default=False)
+    attributes = models.JSONField(default=dict, blank=True)
+    version = models.PositiveIntegerField(default=1)
+    tags = models.ManyToManyField(Tag, related_name="assets", blank=True)
+    collections = models.ManyToManyField(Collection, related_name="assets", blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AssetQuerySet.as_manager()
+
+    class Meta:
+        permissions = [("publish_asset", "Can publish and unpublish assets")]
+        indexes = [
+            # Browse: listed assets newest first (all kinds, or one kind), and A–Z.
+            models.Index(fields=["-published_at", "-id"], condition=LISTED, name="asset_listed_recent"),
+            models.Index(fields=["kind", "-published_at", "-id"], condition=LISTED, name="asset_listed_kind_recent"),
+            models.Index(fields=["title", "id"], condition=LISTED, name="asset_listed_title"),
+            models.Index(fields=["kind", "title", "id"], condition=LISTED, name="asset_listed_kind_title"),
+            # Home: featured strip.
+            models.Index(fields=["-published_at"], condition=LISTED & Q(featured=True), name="asset_featured"),
+            # Studio: every asset, recently changed first, optionally by status.
+            models.Index(fields=["-updated_at", "-id"], name="asset_recently_updated"),
+            models.Index(fields=["status", "-updated_at"], name="asset_status_updated"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("library:asset", args=[self.slug])
+
+    @property
+    def is_listed(self) -> bool:
+        return self.status == Status.PUBLISHED and self.visibility == Visibility.PUBLIC
+
+    def move_to(self, status: str) -> None:
+        """The one way the lifecycle changes; refuses a move the lifecycle does not allow."""
+        if status not in TRANSITIONS[self.status]:
+            raise IllegalTransition(current=self.status, wanted=status)
+        if status == Status.PUBLISHED and self.published_at is None:
+            self.published_at = timezone.now()
+        self.status = status

@@ -1,0 +1,154 @@
+"""Every write to assets, collections and tags: validated, in one transaction,
+with its side effects (cache generation, announcements) run after commit."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import partial
+
+from django.db import transaction
+from django.utils.text import slugify
+
+from portal.accounts.models import User
+from portal.core.fragments import bump_generation
+from portal.library.errors import EditConflict
+from portal.library.models import Asset, Collection, Status, Tag
+from portal.library.signals import asset_changed, collection_changed
+
+
+@dataclass(frozen=True)
+class AssetData:
+    title: str
+    kind: str
+    description: str = ""
+    visibility: str = "public"
+    featured: bool = False
+    tag_names: list[str] = field(default_factory=list)
+    collection_ids: list[int] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class CollectionData:
+    title: str
+    description: str = ""
+
+
+def unique_slug(text: str, max_length: int = 200) -> str:
+    """Readable and collision-free without a lookup loop: slugified text plus a short random tail."""
+    base = slugify(text)[:max_length].strip("-") or "item"
+    return f"{base}-{secrets.token_hex(3)}"
+
+
+def _announce_asset(asset_id: int, change: str) -> None:
+    bump_generation()
+    asset_changed.send(sender=Asset, asset_id=asset_id, change=change)
+
+
+def _announce_collection(collection_id: int, change: str) -> None:
+    bump_generation()
+    collection_changed.send(sender=Collection, collection_id=collection_id, change=change)
+
+
+def tags_for_names(names: Iterable[str]) -> list[Tag]:
+    """Get or create tags by name (case-insensitive, trimmed, de-duplicated, order kept)."""
+    tags: list[Tag] = []
+    seen: set[str] = set()
+    for raw in names:
+        name = " ".join(raw.split())[:50]
+        slug = slugify(name)[:60]
+        if not slug or slug in seen:
+            continue
+        seen.add(slug)
+        tag, _ = Tag.objects.get_or_create(slug=slug, defaults={"name": name})
+        tags.append(tag)
+    return tags
+
+
+def _apply(asset: Asset, data: AssetData) -> None:
+    asset.title = data.title.strip()
+    asset.kind = data.kind
+    asset.description = data.description.strip()
+    asset.visibility = data.visibility
+    asset.featured = data.featured
+
+
+def asset_create(*, owner: User, data: AssetData) -> Asset:
+    with transaction.atomic():
+        asset = Asset(owner=owner, slug=unique_slug(data.title))
+        _apply(asset, data)
+        asset.full_clean()
+        asset.save()
+        asset.tags.set(tags_for_names(data.tag_names))
+        asset.collections.set(data.collection_ids)
+        transaction.on_commit(partial(_announce_asset, asset.pk, "created"))
+    return asset
+
+
+def asset_update(*, asset_id: int, editor: User, expected_version: int, data: AssetData) -> Asset:
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().get(pk=asset_id)
+        if asset.version != expected_version:
+            raise EditConflict(current=asset)
+        _apply(asset, data)
+        asset.version += 1  # safe: we hold the row lock
+        asset.full_clean()
+        asset.save()
+        asset.tags.set(tags_for_names(data.tag_names))
+        asset.collections.set(data.collection_ids)
+        transaction.on_commit(partial(_announce_asset, asset.pk, "updated"))
+    return asset
+
+
+def asset_set_published(*, asset_id: int, editor: User, published: bool) -> Asset:
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().get(pk=asset_id)
+        target = Status.PUBLISHED if published else Status.READY
+        if asset.status != target:  # publishing twice is a no-op, not an error
+            asset.move_to(target)
+            asset.version += 1
+            asset.save()
+            change = "published" if published else "unpublished"
+            transaction.on_commit(partial(_announce_asset, asset.pk, change))
+    return asset
+
+
+def asset_delete(*, asset_id: int, editor: User) -> None:
+    with transaction.atomic():
+        deleted, _ = Asset.objects.filter(pk=asset_id).delete()
+        if deleted:
+            transaction.on_commit(partial(_announce_asset, asset_id, "deleted"))
+
+
+def collection_create(*, owner: User, data: CollectionData) -> Collection:
+    with transaction.atomic():
+        collection = Collection(owner=owner, title=data.title.strip(), description=data.description.strip(),
+                                slug=unique_slug(data.title))
+        collection.full_clean()
+        collection.save()
+        transaction.on_commit(partial(_announce_collection, collection.pk, "created"))
+    return collection
+
+
+def collection_update(*, collection_id: int, editor: User, expected_version: int,
+                      data: CollectionData) -> Collection:
+    with transaction.atomic():
+        collection = Collection.objects.select_for_update().get(pk=collection_id)
+        if collection.version != expected_version:
+            raise EditConflict(current=collection)
+        collection.title = data.title.strip()
+        collection.description = data.description.strip()
+        collection.version += 1
+        collection.full_clean()
+        collection.save()
+        transaction.on_commit(partial(_announce_collection, collection.pk, "updated"))
+    return collection
+
+
+def collection_delete(*, collection_id: int, editor: User) -> None:
+    """Deleting a collection keeps its assets; only the grouping goes."""
+    with transaction.atomic():
+        deleted, _ = Collection.objects.filter(pk=collection_id).delete()
+        if deleted:
+            transaction.on_commit(partial(_announce_collection, collection_id, "deleted"))

@@ -1,0 +1,17 @@
+from django.urls import path
+
+from portal.library import studio_views as views
+
+app_name = "studio"
+urlpatterns = [
+    path("", views.asset_list, name="asset_list"),
+    path("assets/new/", views.asset_create, name="asset_create"),
+    path("assets/<int:asset_id>/edit/", views.asset_edit, name="asset_edit"),
+    path("assets/<int:asset_id>/publish/", views.asset_publish, {"publish": True}, name="asset_publish"),
+    path("assets/<int:asset_id>/unpublish/", views.asset_publish, {"publish": False}, name="asset_unpublish"),
+    path("assets/<int:asset_id>/delete/", views.asset_delete, name="asset_delete"),
+    path("collections/", views.collection_list, name="collection_list"),
+    path("collections/new/", views.collection_form, name="collection_create"),
+    path("collections/<int:collection_id>/edit/", views.collection_form, name="collection_edit"),
+    path("collections/<int:collection_id>/delete/", views.collection_delete, name="collection_delete"),
+]

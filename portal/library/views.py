@@ -1,0 +1,110 @@
+"""Visitor pages: parse input, call a selector, render; the partial when htmx asks."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.core.paginator import Page, Paginator
+from django.db.models import QuerySet
+from django.http import Http404, HttpResponse
+from django.shortcuts import get_object_or_404, render
+from django.utils.functional import SimpleLazyObject
+from django.views.decorators.http import require_GET
+
+from portal.core.fragments import cached_value, fragment_key, preload
+from portal.core.http import HtmxHttpRequest, cache_page_for_visitors, vary_on_htmx
+from portal.library import selectors
+from portal.library.models import Asset, Collection
+
+FACETS_KEY = "aggregate:facets"
+COLLECTIONS_KEY = "aggregate:collections"
+MAX_PAGE = 10_000
+
+
+def page_number(raw: str | None) -> int:
+    """Any junk in ?page= becomes a sane page number, never an error and never a new cache key per junk."""
+    try:
+        return min(max(int(raw or 1), 1), MAX_PAGE)
+    except ValueError:
+        return 1
+
+
+def lazy_page(queryset: QuerySet[Asset], number: int, per_page: int) -> Page:
+    """Queries run only if the template renders the page, i.e. on a fragment-cache miss."""
+    return SimpleLazyObject(lambda: Paginator(queryset, per_page).get_page(number))  # type: ignore[return-value]
+
+
+def _results_or_page(request: HtmxHttpRequest, template: str, context: dict[str, object]) -> HttpResponse:
+    partial = request.htmx and request.htmx.target == "results"
+    return vary_on_htmx(render(request, f"{template}#results" if partial else template, context))
+
+
+@require_GET
+def home(request: HtmxHttpRequest) -> HttpResponse:
+    preload(request, fragment_key("home"))
+    context = {
+        "featured": SimpleLazyObject(lambda: selectors.asset_featured()),
+        "latest": SimpleLazyObject(lambda: selectors.asset_latest()),
+    }
+    return render(request, "library/home.html", context)
+
+
+@require_GET
+def browse(request: HtmxHttpRequest) -> HttpResponse:
+    filters = selectors.BrowseFilters.from_query(request.GET)
+    number = page_number(request.GET.get("page"))
+    results_key = fragment_key("browse-results", filters.as_query(), number)
+    partial = bool(request.htmx)
+    preload(request, results_key, *([] if partial else [FACETS_KEY]))  # one cache round trip for the page
+    context = {
+        "filters": filters,
+        "page_number": number,
+        "page": lazy_page(selectors.asset_list(filters=filters), number, _page_size()),
+        "facets": None if partial else cached_value(request, FACETS_KEY, selectors.facet_counts),
+        "sort_labels": selectors.SORT_LABELS,
+    }
+    return _results_or_page(request, "library/browse.html", context)
+
+
+@require_GET
+def asset_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    asset = selectors.asset_detail(viewer=request.user, slug=slug)
+    if asset is None:  # missing, or private to someone else: the same answer, so nothing leaks
+        raise Http404("No such asset")
+    return render(request, "library/asset_detail.html", {"asset": asset})
+
+
+@require_GET
+def collection_list(request: HtmxHttpRequest) -> HttpResponse:
+    collections = cached_value(request, COLLECTIONS_KEY, selectors.collection_list)
+    return render(request, "library/collections.html", {"collections": collections})
+
+
+@require_GET
+def collection_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
+    collection = get_object_or_404(Collection, slug=slug)
+    filters = selectors.BrowseFilters(collection=collection.slug)
+    number = page_number(request.GET.get("page"))
+    preload(request, fragment_key("collection-results", collection.slug, number))
+    context = {
+        "collection": collection,
+        "filters": filters,
+        "page_number": number,
+        "page": lazy_page(selectors.asset_list(filters=filters), number, _page_size()),
+    }
+    return _results_or_page(request, "library/collection_detail.html", context)
+
+
+@require_GET
+@cache_page_for_visitors(60 * 60)
+def about(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "library/about.html")
+
+
+@require_GET
+@cache_page_for_visitors(60 * 60)
+def help_page(request: HtmxHttpRequest) -> HttpResponse:
+    return render(request, "library/help.html")
+
+
+def _page_size() -> int:
+    return int(settings.PAGE_SIZE)  # read per request, so tests can override it
