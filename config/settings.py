@@ -66,7 +66,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
             ],
-            "builtins": ["portal.core.templatetags.fragments"],
+            "builtins": ["template_partials.templatetags.partials", "portal.core.templatetags.fragments"],
         },
     }
 ]
@@ -80,7 +80,9 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis through django-redis, or Memcached when CACHE_URL says memcached://.
 # A dead cache server must never take a page down: errors are logged and ignored.
-CACHE_URL = env.str("CACHE_URL", default=env.str("REDIS_URL", default="redis://127.0.0.1:16379/0"))
+# Tests use their own Redis database so a test run never wipes a developer's cache.
+_default_cache_db = 1 if DJANGO_ENV == "test" else 0
+CACHE_URL = env.str("CACHE_URL", default=f"redis://127.0.0.1:16379/{_default_cache_db}")
 CACHE_TIMEOUT = env.int("CACHE_TIMEOUT", default=3600)
 if CACHE_URL.startswith("memcached://"):
     CACHES = {
@@ -111,6 +113,8 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "library:home"
 LOGOUT_REDIRECT_URL = "library:home"
+if DJANGO_ENV == "test":  # hashing cost is not what the tests measure
+    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

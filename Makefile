@@ -1,0 +1,37 @@
+# The two commands: `make run` (set up, start the stack, load demo content, serve on :8000)
+# and `make test` (set up, start the stack, lint, type-check, run the whole suite).
+SHELL := /bin/bash
+PY := .venv/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: run test setup stack lint pytest bench down clean
+
+setup:
+	bin/venv
+	bin/stack up
+
+run: setup
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py collectstatic --noinput -v0
+	$(PY) manage.py seed_demo
+	@echo "Portal at http://$(HOST):$(PORT)/  (Ctrl-C to stop; 'bin/stack down' stops the servers)"
+	$(PY) manage.py runserver $(HOST):$(PORT)
+
+test: setup
+	DJANGO_ENV=test $(PY) manage.py collectstatic --noinput -v0
+	$(MAKE) lint
+	DJANGO_ENV=test STACK_SKIP_UP=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+lint:
+	.venv/bin/ruff check .
+	.venv/bin/mypy portal config workers
+
+bench: setup
+	$(PY) bench/browse_cache.py
+
+down:
+	bin/stack down
+
+clean: down
+	rm -rf var staticfiles
