@@ -6,6 +6,7 @@ base class owns pid files, logs, port checks and stopping by pid.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import pwd
 import signal
@@ -49,11 +50,13 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    try:  # a zombie is not alive: it only waits for its parent to reap it
+    try:  # a zombie is not alive: it only waits for its parent to reap it...
         state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        threads = len(os.listdir(f"/proc/{pid}/task"))
     except (OSError, IndexError):
         return False
-    return state != "Z"
+    # ...unless other threads are still exiting (Go servers): then it may still hold its ports.
+    return state != "Z" or threads > 1
 
 
 class Service:
@@ -114,6 +117,9 @@ class Service:
         if self.running():
             return
         self.pid_file.unlink(missing_ok=True)  # stale after a crash
+        deadline = time.monotonic() + 3  # a process that just died may hold its port for a moment
+        while port_open(self.port) and time.monotonic() < deadline:
+            time.sleep(0.1)
         if port_open(self.port):
             raise StackError(
                 f"{self.name}: port {self.port} is already in use by a process the stack did not start; "
@@ -145,11 +151,9 @@ class Service:
         while time.monotonic() < deadline:
             if process is not None and process.poll() is not None:
                 raise StackError(f"{self.name} exited with code {process.returncode}\n{self.log_tail()}")
-            try:
+            with contextlib.suppress(Exception):  # any failure of the probe means "not yet"
                 if self.ready():
                     return
-            except Exception:  # noqa: BLE001 - any failure of the probe means "not yet"
-                pass
             time.sleep(0.2)
         raise StackError(f"{self.name} was not ready after {self.start_timeout:.0f}s\n{self.log_tail()}")
 
@@ -158,10 +162,8 @@ class Service:
         if pid is None:
             self.pid_file.unlink(missing_ok=True)
             return
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.kill(pid, self.stop_signal)  # the leader shuts its own children down
-        except ProcessLookupError:
-            pass
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline and pid_alive(pid):
             time.sleep(0.1)

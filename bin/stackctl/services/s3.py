@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from .. import config
+from ..gobuild import go_binary, go_run_verbose
 from ..service import Launch, Service, log
-from .ferretdb import go_binary, go_run_verbose
 
 MODULE = "github.com/versity/versitygw"
 HEALTH_KEY = "healthz.txt"
