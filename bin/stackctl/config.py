@@ -11,7 +11,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 VAR = Path(os.environ.get("STACK_VAR_DIR", ROOT / "var")).resolve()
-BIN = VAR / "bin"
+# What the stack built (Go binaries, OpenSearch jars): shareable between stack instances.
+BUILD = Path(os.environ.get("STACK_BUILD_DIR", VAR)).resolve()
+BIN = BUILD / "bin"
 LOGS = VAR / "log"
 RUN = VAR / "run"
 HOST = "127.0.0.1"

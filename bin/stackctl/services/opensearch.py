@@ -23,7 +23,7 @@ from ..service import Launch, Service, StackError, log
 
 VERSION = config.VERSIONS["OPENSEARCH_VERSION"]
 DEPLOY = config.ROOT / "deploy" / "opensearch"
-DIST = config.VAR / "opensearch-dist"
+DIST = config.BUILD / "opensearch-dist"
 MARKER = DIST / "installed"  # written last: a half-finished build never counts as installed
 
 # What the distribution's launcher would add to jvm.options, minus what only matters in production.

@@ -70,6 +70,9 @@ class Postgres(Service):
             pid = 0
         if not pid or not pid_alive(pid):
             lock.unlink()
+            # The socket's own lock file survives a SIGKILL too, and postgres refuses to start over it.
+            for stale in self.cluster.glob(".s.PGSQL.*"):
+                stale.unlink()
 
     def command(self) -> Launch:
         return Launch([str(PG_BIN / "postgres"), "-D", str(self.cluster), "-p", str(self.port)], user=OS_USER)
