@@ -1,0 +1,132 @@
+"""Caching against both real servers: Redis (django-redis) and Memcached (PyMemcacheCache).
+
+Writes never delete keys, yet every write path shows on a visitor's next request;
+nothing per-user leaks through a shared key; a dead cache server costs speed, not pages.
+"""
+
+from __future__ import annotations
+
+import pytest
+import redis
+from django.core.cache import cache
+from stackctl import config
+
+from portal.library.models import Asset, Status
+
+pytestmark = pytest.mark.django_db(transaction=True)  # writes announce themselves on commit
+BACKENDS = {
+    "redis": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": f"redis://{config.HOST}:{config.PORTS.redis}/1",
+              "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25, "IGNORE_EXCEPTIONS": True}},
+    "memcached": {"BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
+                  "LOCATION": config.URLS["MEMCACHED_URL"],
+                  "OPTIONS": {"no_delay": True, "ignore_exc": True, "connect_timeout": 0.25, "timeout": 0.25}},
+}
+
+
+@pytest.fixture(params=list(BACKENDS))
+def backend(request, settings) -> str:
+    settings.CACHES = {"default": {**BACKENDS[request.param], "KEY_PREFIX": "test"}}
+    cache.clear()
+    return request.param
+
+
+def browse(client) -> str:
+    return client.get("/browse/").content.decode()
+
+
+def test_browse_is_served_from_the_fragment_cache(backend, client, asset_factory):
+    asset = asset_factory(title="Cached title")
+    assert "Cached title" in browse(client)
+    Asset.objects.filter(pk=asset.pk).update(title="Changed behind the cache's back")
+    assert "Cached title" in browse(client)  # a write outside the services is (rightly) not seen
+
+
+def test_an_edit_shows_on_the_next_request(backend, client, client_as, editor, asset_factory):
+    asset = asset_factory(title="Before edit")
+    assert "Before edit" in browse(client)
+    client_as(editor).post(f"/studio/assets/{asset.pk}/edit/", {
+        "title": "After edit", "kind": asset.kind, "visibility": "public", "version": asset.version})
+    html = browse(client)
+    assert "After edit" in html
+    assert "Before edit" not in html
+
+
+def test_publish_and_unpublish_show_on_the_next_request(backend, client, client_as, editor, asset_factory):
+    asset = asset_factory(title="Fresh draft", status=Status.DRAFT, published_at=None)
+    assert "Fresh draft" not in browse(client)
+    assert "Fresh draft" not in client.get("/").content.decode()
+    client_as(editor).post(f"/studio/assets/{asset.pk}/publish/")
+    assert "Fresh draft" in browse(client)
+    assert "Fresh draft" in client.get("/").content.decode()
+    client_as(editor).post(f"/studio/assets/{asset.pk}/unpublish/")
+    assert "Fresh draft" not in browse(client)
+
+
+def test_a_delete_shows_on_the_next_request(backend, client, client_as, editor, asset_factory):
+    asset = asset_factory(title="Soon gone")
+    assert "Soon gone" in browse(client)
+    client_as(editor).post(f"/studio/assets/{asset.pk}/delete/")
+    assert "Soon gone" not in browse(client)
+
+
+def test_facet_counts_follow_writes(backend, client, client_as, editor, asset_factory):
+    asset_factory(kind="audio")
+    assert "Audio (1)" in browse(client)
+    draft = asset_factory(kind="audio", status=Status.DRAFT, published_at=None)
+    client_as(editor).post(f"/studio/assets/{draft.pk}/publish/")
+    assert "Audio (2)" in browse(client)
+
+
+def test_nothing_per_user_is_served_from_a_shared_key(backend, client, client_as, editor, asset_factory):
+    asset_factory(title="Shared card")
+    editor_html = client_as(editor).get("/browse/").content.decode()
+    assert "Signed in as" in editor_html  # the editor warmed the shared fragment...
+    visitor_html = browse(client)
+    assert "Shared card" in visitor_html
+    assert "Signed in as" not in visitor_html  # ...and the visitor got none of the editor's page
+    assert "csrfmiddlewaretoken" not in visitor_html
+    assert "X-CSRFToken" not in visitor_html
+
+
+def test_static_pages_are_cached_per_view_for_visitors_only(backend, client, client_as, editor):
+    visitor = client.get("/about/")
+    assert "max-age=3600" in visitor["Cache-Control"]
+    signed_in = client_as(editor).get("/about/")
+    assert "max-age" not in signed_in.get("Cache-Control", "")
+    assert "Signed in as" in signed_in.content.decode()
+
+
+def _redis_calls(client: redis.Redis) -> int:
+    stats = client.info("commandstats")
+    return sum(v["calls"] for k, v in stats.items() if k not in ("cmdstat_info",))
+
+
+def test_a_cached_browse_page_costs_one_redis_round_trip(client, asset_factory):
+    asset_factory()  # the suite's default cache is Redis
+    browse(client)  # warm
+    counter = redis.Redis(host=config.HOST, port=config.PORTS.redis)
+    before = _redis_calls(counter)
+    browse(client)
+    assert _redis_calls(counter) - before == 1  # one MGET: generation + fragment + facets
+
+
+@pytest.mark.parametrize("url", ["/", "/browse/", "/browse/?kind=video", "/collections/", "/about/", "/help/",
+                                 "/accounts/login/"])
+def test_every_page_answers_with_the_cache_server_stopped(backend, client, asset_factory, stopped, url):
+    asset_factory(title="Still here")
+    with stopped(backend):
+        response = client.get(url)
+        assert response.status_code == 200
+        if url.startswith("/browse"):
+            assert "Still here" in response.content.decode()
+
+
+def test_editors_keep_working_with_the_cache_server_stopped(backend, client, client_as, editor, asset_factory, stopped):
+    asset = asset_factory(title="Draft in outage", status=Status.DRAFT, published_at=None)
+    studio = client_as(editor)
+    with stopped(backend):
+        assert studio.get("/studio/").status_code == 200  # session read falls back to PostgreSQL
+        assert studio.post(f"/studio/assets/{asset.pk}/publish/").status_code == 302
+        assert client.get(asset.get_absolute_url()).status_code == 200
+    asset.refresh_from_db()
+    assert asset.status == Status.PUBLISHED
