@@ -151,13 +151,13 @@ def queries(client: Client, path: str, *, cold: bool = True) -> int:
 
 def query_counts() -> dict[str, list[int]]:
     client = Client(HTTP_HOST=HOST)  # an allowed host: this is not the test runner, "testserver" is not
-    rows: dict[str, list[int]] = {"/browse/": [], "/assets/<slug>/": [], "/browse/ (warm cache)": []}
+    rows: dict[str, list[int]] = {"/browse/": [], "/browse/ (warm cache)": [], "/assets/<slug>/": []}
     for total in ASSET_COUNTS:
         assets_top_up(total)
         detail = Asset.objects.listed().order_by("pk").values_list("slug", flat=True).first()
         rows["/browse/"].append(queries(client, "/browse/"))
+        rows["/browse/ (warm cache)"].append(queries(client, "/browse/", cold=False))  # filled just above
         rows["/assets/<slug>/"].append(queries(client, f"/assets/{detail}/"))
-        rows["/browse/ (warm cache)"].append(queries(client, "/browse/", cold=False))
     return rows
 
 
@@ -222,36 +222,40 @@ def fetch(url: str) -> int:
 # --- Redis round trips per warm request --------------------------------------------------------
 
 
-def redis_commands_per_request(url: str, requests: int) -> Counter[str]:
-    """Commands the web processes send to the bench's Redis db, per request, read with MONITOR.
+def redis_commands_per_request(url: str, requests: int) -> dict[str, float]:
+    """Commands the web processes send to the bench's Redis db per request, read with MONITOR.
 
     MONITOR rather than INFO commandstats: the Redis server is shared with the test suite and other
     developers, and MONITOR tells the bench's database apart from theirs.
     """
     client = redis.Redis.from_url(BENCH_CACHE_URL)
-    db = client.connection_pool.connection_kwargs.get("db", 0)
+    db = int(client.connection_pool.connection_kwargs.get("db", 0))
     sentinel = f"bench-done-{os.getpid()}"
-    seen: Counter[str] = Counter()
-    with client.monitor() as monitor:
-        ready = threading.Event()
+    failures: list[BaseException] = []
 
-        def drive() -> None:
-            ready.wait()
+    def drive() -> None:
+        try:
             for _ in range(requests):
                 fetch(url)
-            client.echo(sentinel)  # marks the end of our window in the MONITOR stream
+        except Exception as error:  # noqa: BLE001 - re-raised in the main thread below
+            failures.append(error)
+        finally:
+            client.echo(sentinel)  # ends our window in the MONITOR stream, even after a failure
 
+    seen: Counter[str] = Counter()
+    with client.monitor() as monitor:  # subscribed once this returns: no command can slip past
         driver = threading.Thread(target=drive, daemon=True)
         driver.start()
-        ready.set()
         for event in monitor.listen():
             command = str(event["command"])
             if sentinel in command:
                 break
-            if int(event["db"]) == db:
-                seen[command.split(" ", 1)[0].strip('"').upper()] += 1
+            if event["db"] == db:
+                seen[command.split(" ", 1)[0].upper()] += 1
         driver.join()
-    return Counter({name: count / requests for name, count in seen.items()})  # type: ignore[misc]
+    if failures:
+        raise failures[0]
+    return {name: count / requests for name, count in seen.most_common()}
 
 
 # --- throughput ------------------------------------------------------------------------------
@@ -266,11 +270,16 @@ class WrkResult:
 def wrk(url: str, *, seconds: int, connections: int) -> WrkResult:
     argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", url]
     output = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
-    rps = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
     if rps is None:
         raise SystemExit(f"could not read wrk's output:\n{output}")
-    bad = sum(int(n) for n in re.findall(r"(?:Non-2xx or 3xx responses|connect|read|write|timeout):? (\d+)", output))
-    return WrkResult(rps=float(rps.group(1)), errors=bad)
+    # wrk prints these lines only when they are not zero.
+    socket_errors = re.search(r"^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output,
+                              re.MULTILINE)
+    bad_status = re.search(r"^\s*Non-2xx or 3xx responses: (\d+)", output, re.MULTILINE)
+    errors = sum(map(int, socket_errors.groups())) if socket_errors else 0
+    errors += int(bad_status.group(1)) if bad_status else 0
+    return WrkResult(rps=float(rps.group(1)), errors=errors)
 
 
 def throughput(base: str, *, rounds: int, seconds: int, connections: int) -> dict[str, list[WrkResult]]:
@@ -295,7 +304,7 @@ def print_queries(rows: dict[str, list[int]]) -> None:
         print(f"  {page:<24}" + "".join(f"{c:>12}" for c in counts))
 
 
-def print_throughput(results: dict[str, list[WrkResult]], *, seconds: int, connections: int) -> float:
+def print_throughput(results: dict[str, list[WrkResult]], *, seconds: int, connections: int) -> None:
     rounds = len(next(iter(results.values())))
     print(f"\nThroughput: wrk -t2 -c{connections} -d{seconds}s, {rounds} alternating rounds, requests/s")
     print(f"  {'url':<12}" + "".join(f"{f'round {i + 1}':>10}" for i in range(rounds)) + f"{'median':>10}{'errors':>8}")
@@ -307,12 +316,11 @@ def print_throughput(results: dict[str, list[WrkResult]], *, seconds: int, conne
     ratio = medians["/browse/"] / medians["/healthz"]
     verdict = "meets" if ratio >= GOAL_RATIO else "BELOW"
     print(f"  ratio browse/healthz = {ratio:.2f}  ({verdict} the goal of >= {GOAL_RATIO})")
-    return ratio
 
 
-def print_round_trips(per_request: Counter[str]) -> None:
+def print_round_trips(per_request: dict[str, float]) -> None:
     total = sum(per_request.values())
-    detail = ", ".join(f"{name} {n:.2f}" for name, n in per_request.most_common()) or "none"
+    detail = ", ".join(f"{name} {n:.2f}" for name, n in per_request.items()) or "none"
     verdict = "meets" if abs(total - GOAL_ROUND_TRIPS) < 0.01 else "MISSES"
     print(f"\nRedis round trips per warm /browse/ request: {total:.2f} ({detail}); "
           f"{verdict} the design goal of exactly {GOAL_ROUND_TRIPS:.0f} (one MGET)")

@@ -90,7 +90,7 @@ def cached_value(request: HttpRequest | None, key: str, build: Callable[[], T]) 
     if value is _MISS:
         value = build()
         store.set(key, value)
-    return value  # type: ignore[no-any-return]
+    return value
 
 
 def is_miss(value: object) -> bool:

@@ -14,13 +14,12 @@ from django_htmx.middleware import HtmxDetails
 
 from portal.accounts.models import User
 
-
 ViewFunc = Callable[..., HttpResponse]
 
 
 class HtmxHttpRequest(HttpRequest):
     htmx: HtmxDetails
-    user: User | AnonymousUser  # type: ignore[assignment]
+    user: User | AnonymousUser
 
 
 def vary_on_htmx(response: HttpResponse) -> HttpResponse:

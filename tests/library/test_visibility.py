@@ -67,6 +67,8 @@ def test_html_in_a_title_is_escaped_everywhere(client, asset_factory):
         assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; Night" in html
 
 
-@pytest.mark.parametrize("query", ["?page=abc", "?page=-3", "?page=99999999999", "?kind=%00", "?sort=drop", "?tag=" + "x" * 500])
+@pytest.mark.parametrize("query", [
+    "?page=abc", "?page=-3", "?page=99999999999", "?kind=%00", "?sort=drop", "?tag=" + "x" * 500,
+])
 def test_junk_in_the_query_string_never_breaks_browse(client, mixed, query):
     assert client.get(reverse("library:browse") + query).status_code == 200

@@ -139,14 +139,15 @@ def test_nginx_proxies_public_objects_and_never_private_ones(s3):
     assert first.content == b"public bytes"
     assert (first.headers["X-Cache-Status"], second.headers["X-Cache-Status"]) == ("MISS", "HIT")
     # Anonymous access to the private bucket is refused by S3 itself.
-    assert requests.get(f"{config.URLS['S3_ENDPOINT_URL']}/{config.S3_PRIVATE_BUCKET}/{key}", timeout=5).status_code == 403
+    direct = f"{config.URLS['S3_ENDPOINT_URL']}/{config.S3_PRIVATE_BUCKET}/{key}"
+    assert requests.get(direct, timeout=5).status_code == 403
 
 
 def test_chromium_renders_a_page_served_on_loopback():
     from playwright.sync_api import sync_playwright  # noqa: PLC0415 - keeps its event loop out of other tests
 
     class Page(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             body = b"<title>smoke</title><p id=msg>rendered</p><script>msg.textContent += ' by js'</script>"
             self.send_response(200)
             self.send_header("Content-Type", "text/html")
