@@ -21,6 +21,7 @@ class AssetForm(forms.Form):
     tags = forms.CharField(required=False, max_length=1000, help_text="Separate tags with commas.")
     collections = forms.ModelMultipleChoiceField(
         queryset=Collection.objects.order_by("title"), required=False, widget=forms.CheckboxSelectMultiple,
+        help_text="An asset can be in several collections.",
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
