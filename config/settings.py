@@ -37,6 +37,8 @@ INSTALLED_APPS = [
     "portal.accounts",
     "portal.library",
     "portal.ops",
+    "portal.uploads",
+    "portal.media",
 ]
 
 MIDDLEWARE = [
@@ -76,6 +78,8 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Lets several test runs share one server (e.g. a developer's and a helper's) without clashing.
+DATABASES["default"]["TEST"] = {"NAME": env.str("DJANGO_TEST_DATABASE", default="test_portal")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis through django-redis, or Memcached when CACHE_URL says memcached://.
@@ -140,6 +144,37 @@ SEARCH_URL = env.str("SEARCH_URL", default="http://127.0.0.1:19200")
 MONGODB_URL = env.str("MONGODB_URL", default="mongodb://127.0.0.1:37017/portal")
 S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="http://127.0.0.1:17070")
 CDN_BASE_URL = env.str("CDN_BASE_URL", default="http://127.0.0.1:18080")
+
+# Object storage. Originals and private media live in the private bucket; the public bucket holds
+# copies of published public media and is what the CDN serves.
+S3_REGION = env.str("S3_REGION", default="us-east-1")
+S3_ACCESS_KEY_ID = env.str("S3_ACCESS_KEY_ID", default="" if PRODUCTION else "portal-dev")
+S3_SECRET_ACCESS_KEY = env.str("S3_SECRET_ACCESS_KEY", default="" if PRODUCTION else "portal-dev-secret")
+S3_PUBLIC_BUCKET = env.str("S3_PUBLIC_BUCKET", default="portal-public")
+S3_PRIVATE_BUCKET = env.str("S3_PRIVATE_BUCKET", default="portal-private")
+S3_CORS_ORIGINS = env.list("S3_CORS_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"])
+STORAGES["default"] = {
+    "BACKEND": "storages.backends.s3.S3Storage",
+    "OPTIONS": {
+        "bucket_name": S3_PRIVATE_BUCKET, "endpoint_url": S3_ENDPOINT_URL, "region_name": S3_REGION,
+        "access_key": S3_ACCESS_KEY_ID, "secret_key": S3_SECRET_ACCESS_KEY, "addressing_style": "path",
+        "signature_version": "s3v4", "default_acl": None, "querystring_auth": True, "querystring_expire": 300,
+        "file_overwrite": False,
+    },
+}
+
+# Uploads: per-kind size limits (MiB), pinned in each presigned policy and checked again on finalize.
+UPLOAD_MAX_MB = {
+    "video": env.int("UPLOAD_MAX_MB_VIDEO", default=4096),
+    "audio": env.int("UPLOAD_MAX_MB_AUDIO", default=512),
+    "image": env.int("UPLOAD_MAX_MB_IMAGE", default=50),
+    "document": env.int("UPLOAD_MAX_MB_DOCUMENT", default=200),
+}
+UPLOAD_MULTIPART_THRESHOLD_MB = env.int("UPLOAD_MULTIPART_THRESHOLD_MB", default=64)
+UPLOAD_PART_SIZE_MB = env.int("UPLOAD_PART_SIZE_MB", default=16)
+UPLOAD_POLICY_SECONDS = env.int("UPLOAD_POLICY_SECONDS", default=900)
+UPLOAD_ABANDONED_HOURS = env.int("UPLOAD_ABANDONED_HOURS", default=24)
+PRIVATE_URL_SECONDS = min(env.int("PRIVATE_URL_SECONDS", default=300), 300)  # never longer than 5 minutes
 
 # Behind a TLS-terminating balancer. The header is trusted only because the balancer overwrites it.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

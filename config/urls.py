@@ -3,7 +3,9 @@ from django.urls import include, path
 
 urlpatterns = [
     path("", include("portal.library.urls")),
+    path("", include("portal.media.urls")),
     path("studio/", include("portal.library.studio_urls")),
+    path("studio/", include("portal.uploads.urls")),
     path("accounts/", include("portal.accounts.urls")),
     path("", include("portal.ops.urls")),
     path("admin/", admin.site.urls),

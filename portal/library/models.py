@@ -109,6 +109,13 @@ class Asset(models.Model):
     featured = models.BooleanField(default=False)
     attributes = models.JSONField(default=dict, blank=True)
     version = models.PositiveIntegerField(default=1)
+    # The uploaded original, in the private bucket. The key is ours, never the user's file name.
+    source_key = models.CharField(max_length=200, blank=True)
+    source_size = models.BigIntegerField(null=True, blank=True)
+    source_type = models.CharField(max_length=100, blank=True, help_text="MIME type sniffed from the bytes")
+    original_filename = models.CharField(max_length=255, blank=True)
+    # Where the CDN serves it from while published and public (a copy in the public bucket).
+    public_key = models.CharField(max_length=200, blank=True)
     tags = models.ManyToManyField(Tag, related_name="assets", blank=True)
     collections = models.ManyToManyField(Collection, related_name="assets", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -137,6 +144,15 @@ class Asset(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("library:asset", args=[self.slug])
+
+    @property
+    def has_file(self) -> bool:
+        return bool(self.source_key)
+
+    @property
+    def is_public_media(self) -> bool:
+        """May its media be served by the CDN? Published and public or unlisted: never private."""
+        return self.status == Status.PUBLISHED and self.visibility != Visibility.PRIVATE
 
     @property
     def is_listed(self) -> bool:

@@ -41,7 +41,7 @@ def unique_slug(text: str, max_length: int = 200) -> str:
     return f"{base}-{secrets.token_hex(3)}"
 
 
-def _announce_asset(asset_id: int, change: str) -> None:
+def announce_asset(asset_id: int, change: str) -> None:
     bump_generation()
     asset_changed.send(sender=Asset, asset_id=asset_id, change=change)
 
@@ -82,7 +82,7 @@ def asset_create(*, owner: User, data: AssetData) -> Asset:
         asset.save()
         asset.tags.set(tags_for_names(data.tag_names))
         asset.collections.set(data.collection_ids)
-        transaction.on_commit(partial(_announce_asset, asset.pk, "created"))
+        transaction.on_commit(partial(announce_asset, asset.pk, "created"))
     return asset
 
 
@@ -97,7 +97,7 @@ def asset_update(*, asset_id: int, editor: User, expected_version: int, data: As
         asset.save()
         asset.tags.set(tags_for_names(data.tag_names))
         asset.collections.set(data.collection_ids)
-        transaction.on_commit(partial(_announce_asset, asset.pk, "updated"))
+        transaction.on_commit(partial(announce_asset, asset.pk, "updated"))
     return asset
 
 
@@ -110,7 +110,7 @@ def asset_set_published(*, asset_id: int, editor: User, published: bool) -> Asse
             asset.version += 1
             asset.save()
             change = "published" if published else "unpublished"
-            transaction.on_commit(partial(_announce_asset, asset.pk, change))
+            transaction.on_commit(partial(announce_asset, asset.pk, change))
     return asset
 
 
@@ -118,7 +118,7 @@ def asset_delete(*, asset_id: int, editor: User) -> None:
     with transaction.atomic():
         deleted, _ = Asset.objects.filter(pk=asset_id).delete()
         if deleted:
-            transaction.on_commit(partial(_announce_asset, asset_id, "deleted"))
+            transaction.on_commit(partial(announce_asset, asset_id, "deleted"))
 
 
 def collection_create(*, owner: User, data: CollectionData) -> Collection:

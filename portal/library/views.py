@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.conf import settings
 from django.core.paginator import Page, Paginator
 from django.db.models import QuerySet
@@ -28,9 +30,13 @@ def page_number(raw: str | None) -> int:
         return 1
 
 
-def lazy_page(queryset: QuerySet[Asset], number: int, per_page: int) -> Page:
-    """Queries run only if the template renders the page, i.e. on a fragment-cache miss."""
-    return SimpleLazyObject(lambda: Paginator(queryset, per_page).get_page(number))  # type: ignore[return-value]
+def lazy_page(queryset: Callable[[], QuerySet[Asset]], number: int, per_page: int) -> Page:
+    """Queries run only if the template renders the page, i.e. on a fragment-cache miss.
+
+    Building the queryset waits too: its select_related/prefetch_related clones cost ~0.2 ms, a
+    tenth of a warm /browse/ request, for nothing on a cache hit.
+    """
+    return SimpleLazyObject(lambda: Paginator(queryset(), per_page).get_page(number))  # type: ignore[return-value]
 
 
 def _results_or_page(request: HtmxHttpRequest, template: str, context: dict[str, object]) -> HttpResponse:
@@ -58,7 +64,7 @@ def browse(request: HtmxHttpRequest) -> HttpResponse:
     context = {
         "filters": filters,
         "page_number": number,
-        "page": lazy_page(selectors.asset_list(filters=filters), number, _page_size()),
+        "page": lazy_page(lambda: selectors.asset_list(filters=filters), number, _page_size()),
         "facets": None if partial else cached_value(request, FACETS_KEY, selectors.facet_counts),
         "sort_labels": selectors.SORT_LABELS,
     }
@@ -89,7 +95,7 @@ def collection_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
         "collection": collection,
         "filters": filters,
         "page_number": number,
-        "page": lazy_page(selectors.asset_list(filters=filters), number, _page_size()),
+        "page": lazy_page(lambda: selectors.asset_list(filters=filters), number, _page_size()),
     }
     return _results_or_page(request, "library/collection_detail.html", context)
 

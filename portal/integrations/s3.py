@@ -1,0 +1,236 @@
+"""Object storage: the only module that imports boto3.
+
+Returns our own small dataclasses and raises our own errors, so callers never see
+boto3 types. Browser uploads are signed here (presigned POST and multipart part
+URLs); the bytes go from the browser to S3 and never through Django.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from functools import cache
+from typing import Any
+from urllib.parse import quote
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
+from django.conf import settings
+
+
+class StorageError(Exception):
+    """Base for storage failures."""
+
+
+class StorageUnavailable(StorageError):
+    """S3 could not be reached or answered with a server error: worth retrying."""
+
+
+class ObjectMissing(StorageError):
+    """The object is not there."""
+
+
+@dataclass(frozen=True)
+class PresignedPost:
+    url: str
+    fields: dict[str, str]
+
+
+@dataclass(frozen=True)
+class ObjectInfo:
+    key: str
+    size: int
+    content_type: str
+    etag: str
+
+
+@dataclass(frozen=True)
+class Part:
+    number: int
+    size: int
+    etag: str
+
+
+@cache
+def client() -> Any:
+    """One client per process (boto3 clients are thread-safe), path-style, SigV4."""
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.S3_ENDPOINT_URL,
+        aws_access_key_id=settings.S3_ACCESS_KEY_ID,
+        aws_secret_access_key=settings.S3_SECRET_ACCESS_KEY,
+        region_name=settings.S3_REGION,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, connect_timeout=2,
+                      read_timeout=30, retries={"max_attempts": 3, "mode": "standard"}),
+    )
+
+
+def _translate(error: Exception) -> StorageError:
+    if isinstance(error, ClientError):
+        code = error.response.get("Error", {}).get("Code", "")
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        if code in ("404", "NoSuchKey", "NotFound", "NoSuchUpload"):
+            return ObjectMissing(code)
+        if status >= 500:
+            return StorageUnavailable(f"S3 answered {status} {code}")
+        return StorageError(f"S3 refused: {code}")
+    return StorageUnavailable(str(error))
+
+
+def presigned_post(*, bucket: str, key: str, content_type: str, max_bytes: int, expires_s: int) -> PresignedPost:
+    """A browser POST form whose policy pins the key, the content type and the size range."""
+    try:
+        post = client().generate_presigned_post(
+            Bucket=bucket, Key=key, ExpiresIn=expires_s,
+            Fields={"Content-Type": content_type},
+            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+        )
+    except (BotoCoreError, ClientError) as error:
+        raise _translate(error) from error
+    return PresignedPost(url=post["url"], fields=dict(post["fields"]))
+
+
+def presigned_get(*, bucket: str, key: str, expires_s: int, filename: str, inline: bool) -> str:
+    disposition = "inline" if inline else "attachment"
+    # RFC 6266: an ASCII fallback plus the UTF-8 name, so no header injection and no mojibake.
+    ascii_name = filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "download"
+    params = {
+        "Bucket": bucket, "Key": key,
+        "ResponseContentDisposition": f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
+    }
+    return str(client().generate_presigned_url("get_object", Params=params, ExpiresIn=expires_s))
+
+
+def head(*, bucket: str, key: str) -> ObjectInfo | None:
+    try:
+        meta = client().head_object(Bucket=bucket, Key=key)
+    except (BotoCoreError, ClientError) as error:
+        translated = _translate(error)
+        if isinstance(translated, ObjectMissing):
+            return None
+        raise translated from error
+    return ObjectInfo(key=key, size=int(meta["ContentLength"]), content_type=meta.get("ContentType", ""),
+                      etag=meta.get("ETag", "").strip('"'))
+
+
+def read_prefix(*, bucket: str, key: str, size: int = 8192) -> bytes:
+    """The first bytes of an object (for type sniffing), without downloading the rest."""
+    try:
+        body = client().get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{size - 1}")["Body"]
+        return bytes(body.read())
+    except (BotoCoreError, ClientError) as error:
+        raise _translate(error) from error
+
+
+def put(*, bucket: str, key: str, body: bytes, content_type: str) -> None:
+    try:
+        client().put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
+    except (BotoCoreError, ClientError) as error:
+        raise _translate(error) from error
+
+
+def copy(*, source_bucket: str, source_key: str, bucket: str, key: str) -> None:
+    try:
+        client().copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key})
+    except (BotoCoreError, ClientError) as error:
+        raise _translate(error) from error
+
+
+def delete(*, bucket: str, key: str) -> None:
+    try:
+        client().delete_object(Bucket=bucket, Key=key)
+    except (BotoCoreError, ClientError) as error:
+        raise _translate(error) from error
+
+
+def delete_prefix(*, bucket: str, prefix: str) -> int:
+    keys = [info.key for info in list_objects(bucket=bucket, prefix=prefix)]
+    for key in keys:
+        delete(bucket=bucket, key=key)
+    return len(keys)
+
+
+def list_objects(*, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
+    try:
+        for page in client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                yield ObjectInfo(key=item["Key"], size=int(item["Size"]), content_type="",
+                                 etag=item.get("ETag", "").strip('"'))
+    except (BotoCoreError, ClientError) as error:
+        raise _translate(error) from error
+
+
+def object_modified(*, bucket: str, key: str) -> datetime | None:
+    try:
+        return client().head_object(Bucket=bucket, Key=key)["LastModified"]  # type: ignore[no-any-return]
+    except (BotoCoreError, ClientError):
+        return None
+
+
+# --- multipart, for large files: the browser PUTs each part to a presigned URL -------------
+def multipart_create(*, bucket: str, key: str, content_type: str) -> str:
+    try:
+        return str(client().create_multipart_upload(Bucket=bucket, Key=key, ContentType=content_type)["UploadId"])
+    except (BotoCoreError, ClientError) as error:
+        raise _translate(error) from error
+
+
+def multipart_part_url(*, bucket: str, key: str, upload_id: str, number: int, expires_s: int) -> str:
+    params = {"Bucket": bucket, "Key": key, "UploadId": upload_id, "PartNumber": number}
+    return str(client().generate_presigned_url("upload_part", Params=params, ExpiresIn=expires_s))
+
+
+def multipart_parts(*, bucket: str, key: str, upload_id: str) -> list[Part]:
+    """The parts S3 already holds: what a resumed upload can skip."""
+    try:
+        pages = client().get_paginator("list_parts").paginate(Bucket=bucket, Key=key, UploadId=upload_id)
+        return [Part(number=int(p["PartNumber"]), size=int(p["Size"]), etag=p["ETag"].strip('"'))
+                for page in pages for p in page.get("Parts", [])]
+    except (BotoCoreError, ClientError) as error:
+        raise _translate(error) from error
+
+
+def multipart_complete(*, bucket: str, key: str, upload_id: str, parts: list[Part]) -> None:
+    payload = {"Parts": [{"PartNumber": p.number, "ETag": f'"{p.etag}"'} for p in sorted(parts, key=lambda p: p.number)]}
+    try:
+        client().complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload=payload)
+    except (BotoCoreError, ClientError) as error:
+        raise _translate(error) from error
+
+
+def multipart_abort(*, bucket: str, key: str, upload_id: str) -> None:
+    try:
+        client().abort_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id)
+    except (BotoCoreError, ClientError) as error:
+        translated = _translate(error)
+        if not isinstance(translated, ObjectMissing):
+            raise translated from error
+
+
+# --- buckets, for the set-up command -----------------------------------------------------
+def bucket_ensure(*, bucket: str, public_read: bool, cors_origins: list[str]) -> None:
+    """Create the bucket if missing, and (re)apply its read policy and CORS rule: idempotent."""
+    s3 = client()
+    try:
+        try:
+            s3.head_bucket(Bucket=bucket)
+        except ClientError:
+            s3.create_bucket(Bucket=bucket)
+        if public_read:
+            s3.put_bucket_policy(Bucket=bucket, Policy=json.dumps({"Version": "2012-10-17", "Statement": [{
+                "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*",
+            }]}))
+        if cors_origins:
+            s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
+                "AllowedOrigins": cors_origins, "AllowedMethods": ["GET", "HEAD", "PUT", "POST"],
+                "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600,
+            }]})
+    except (BotoCoreError, ClientError) as error:
+        raise _translate(error) from error
+
+
+def is_unavailable(error: Exception) -> bool:
+    return isinstance(error, EndpointConnectionError | StorageUnavailable)

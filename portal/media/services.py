@@ -1,0 +1,58 @@
+"""Where an asset's media is served from, kept in step with its status and visibility.
+
+Originals always live in the private bucket. While an asset is published and not private,
+a copy sits in the public bucket under an unguessable key, and the CDN serves it. When the
+asset goes private, is unpublished or deleted, the copy is deleted and purged from the CDN.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import secrets
+
+from django.conf import settings
+
+from portal.integrations import cdn, s3
+from portal.library.models import Asset
+
+log = logging.getLogger(__name__)
+
+
+def public_prefix(asset_id: int) -> str:
+    return f"assets/{asset_id}/"
+
+
+def media_publication_sync(*, asset_id: int, deleted: bool = False) -> None:
+    asset = None if deleted else Asset.objects.filter(pk=asset_id).first()
+    if asset is None:
+        _unpublish_all(asset_id)
+        s3.delete_prefix(bucket=settings.S3_PRIVATE_BUCKET, prefix=f"originals/{asset_id}/")
+        return
+    should_be_public = asset.has_file and asset.is_public_media
+    if should_be_public and not asset.public_key:
+        extension = mimetypes.guess_extension(asset.source_type) or ""
+        key = f"{public_prefix(asset.pk)}{secrets.token_urlsafe(12)}/original{extension}"
+        s3.copy(source_bucket=settings.S3_PRIVATE_BUCKET, source_key=asset.source_key,
+                bucket=settings.S3_PUBLIC_BUCKET, key=key)
+        Asset.objects.filter(pk=asset.pk).update(public_key=key)  # not an edit: no version bump
+    elif not should_be_public and asset.public_key:
+        _unpublish_all(asset.pk)
+        Asset.objects.filter(pk=asset.pk).update(public_key="")
+
+
+def _unpublish_all(asset_id: int) -> None:
+    for info in list(s3.list_objects(bucket=settings.S3_PUBLIC_BUCKET, prefix=public_prefix(asset_id))):
+        s3.delete(bucket=settings.S3_PUBLIC_BUCKET, key=info.key)
+        cdn.purge(info.key)
+
+
+def media_url(*, asset: Asset, download: bool = False) -> str | None:
+    """The URL to play or download an asset's file. Call only after the viewer's permission check."""
+    if not asset.has_file:
+        return None
+    if asset.is_public_media and asset.public_key and not download:
+        return cdn.url(asset.public_key)
+    return s3.presigned_get(bucket=settings.S3_PRIVATE_BUCKET, key=asset.source_key,
+                            expires_s=settings.PRIVATE_URL_SECONDS,
+                            filename=asset.original_filename or "download", inline=not download)

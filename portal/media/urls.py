@@ -1,0 +1,6 @@
+from django.urls import path
+
+from portal.media import views
+
+app_name = "media"
+urlpatterns = [path("assets/<slug:slug>/download/", views.download, name="download")]

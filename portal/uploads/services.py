@@ -1,0 +1,190 @@
+"""Uploads: sign, check, finalize. Django never receives the file's bytes."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import timedelta
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.template.defaultfilters import filesizeformat
+from django.utils import timezone
+
+from portal.accounts.models import User
+from portal.integrations import s3
+from portal.library.errors import IllegalTransition
+from portal.library.models import Asset, Kind, Status
+from portal.library.services import announce_asset, unique_slug
+from portal.uploads.errors import UploadError, UploadNotFound
+from portal.uploads.filenames import clean_filename, title_from_filename
+from portal.uploads.models import UploadSession, UploadStatus
+from portal.uploads.sniffing import kind_for_type, sniffed_kind
+
+MIB = 1024 * 1024
+ACCEPTED = "video, audio, images (JPEG, PNG, GIF, WebP), PDF, plain text or Office documents"
+
+
+@dataclass(frozen=True)
+class UploadTicket:
+    """What the browser needs to send the file to S3 itself."""
+
+    session: UploadSession
+    method: str  # "POST" (one request) or "multipart" (presigned part URLs, resumable)
+    url: str = ""
+    fields: dict[str, str] = field(default_factory=dict)
+
+    def as_json(self) -> dict[str, Any]:
+        s = self.session
+        return {"session": str(s.pk), "asset": s.asset_id, "key": s.key, "method": self.method, "url": self.url,
+                "fields": self.fields, "uploadId": s.multipart_upload_id, "partSize": s.part_size,
+                "parts": s.part_count, "editUrl": f"/studio/assets/{s.asset_id}/edit/"}
+
+
+def max_bytes(kind: str) -> int:
+    return int(settings.UPLOAD_MAX_MB[kind]) * MIB
+
+
+def _bucket() -> str:
+    return str(settings.S3_PRIVATE_BUCKET)
+
+
+def _check_declared(*, name: str, size: int, content_type: str) -> str:
+    kind = kind_for_type(content_type)
+    if kind is None:
+        raise UploadError(f"“{name}” is not a type we accept ({content_type or 'unknown type'}). Upload {ACCEPTED}.")
+    if size <= 0:
+        raise UploadError(f"“{name}” is empty.")
+    if size > max_bytes(kind):
+        raise UploadError(f"“{name}” is {filesizeformat(size)}; the largest {Kind(kind).label.lower()} "
+                          f"we accept is {filesizeformat(max_bytes(kind))}.")
+    return kind
+
+
+def upload_start(*, owner: User, filename: str, size: int, content_type: str,
+                 asset_id: int | None = None) -> UploadTicket:
+    """Create (or reuse, to retry) the asset and an upload session, and sign the browser's upload."""
+    name = clean_filename(filename)
+    content_type = content_type.split(";")[0].strip().lower()[:100]
+    kind = _check_declared(name=name, size=size, content_type=content_type)
+    multipart = size >= settings.UPLOAD_MULTIPART_THRESHOLD_MB * MIB
+    with transaction.atomic():
+        if asset_id is None:
+            title = title_from_filename(name)
+            asset = Asset.objects.create(owner=owner, kind=kind, title=title, slug=unique_slug(title))
+        else:
+            asset = Asset.objects.select_for_update().filter(pk=asset_id, owner=owner).first()
+            if asset is None:
+                raise UploadNotFound("No such asset.")
+            if asset.kind != kind:
+                raise UploadError(f"“{name}” is not a {asset.get_kind_display().lower()}, like this asset.")
+        if asset.status != Status.UPLOADING:  # a second try while the first is pending stays "uploading"
+            try:
+                asset.move_to(Status.UPLOADING)
+            except IllegalTransition as error:
+                raise UploadError(f"A file cannot be uploaded to an asset that is {asset.status}.") from error
+            asset.save()
+        key = f"originals/{asset.pk}/{uuid.uuid4().hex}"  # ours: never derived from the file name
+        session = UploadSession.objects.create(
+            asset=asset, owner=owner, key=key, original_filename=name, declared_size=size,
+            declared_type=content_type, kind=kind,
+            expires_at=timezone.now() + timedelta(seconds=settings.UPLOAD_POLICY_SECONDS),
+        )
+        if multipart:
+            session.multipart_upload_id = s3.multipart_create(bucket=_bucket(), key=key, content_type=content_type)
+            session.part_size = settings.UPLOAD_PART_SIZE_MB * MIB
+            session.save(update_fields=["multipart_upload_id", "part_size"])
+            return UploadTicket(session=session, method="multipart")
+    post = s3.presigned_post(bucket=_bucket(), key=key, content_type=content_type, max_bytes=max_bytes(kind),
+                             expires_s=settings.UPLOAD_POLICY_SECONDS)
+    return UploadTicket(session=session, method="POST", url=post.url, fields=post.fields)
+
+
+def session_for(*, user: User, session_id: str) -> UploadSession:
+    """The user's own session; anyone else's is simply not found."""
+    try:
+        return UploadSession.objects.select_related("asset").get(pk=session_id, owner=user)
+    except (UploadSession.DoesNotExist, ValueError, TypeError) as error:  # a malformed UUID is not found too
+        raise UploadNotFound("No such upload.") from error
+
+
+def upload_part_urls(*, user: User, session_id: str, numbers: list[int]) -> dict[int, str]:
+    session = session_for(user=user, session_id=session_id)
+    if not session.is_multipart or session.status != UploadStatus.PENDING:
+        raise UploadError("This upload is not waiting for parts.")
+    if any(n < 1 or n > session.part_count for n in numbers):
+        raise UploadError(f"Part numbers must be between 1 and {session.part_count}.")
+    return {n: s3.multipart_part_url(bucket=_bucket(), key=session.key, upload_id=session.multipart_upload_id,
+                                     number=n, expires_s=settings.UPLOAD_POLICY_SECONDS) for n in numbers}
+
+
+def upload_parts(*, user: User, session_id: str) -> list[s3.Part]:
+    """The parts S3 already holds, so an interrupted upload resumes instead of starting over."""
+    session = session_for(user=user, session_id=session_id)
+    if not session.is_multipart:
+        raise UploadError("This upload is not a multipart upload.")
+    if session.status != UploadStatus.PENDING:
+        return []
+    return s3.multipart_parts(bucket=_bucket(), key=session.key, upload_id=session.multipart_upload_id)
+
+
+def _fail(session: UploadSession, reason: str) -> UploadSession:
+    """Record why, keep the asset retryable (failed → uploading again), drop the unusable bytes."""
+    session.status = UploadStatus.FAILED
+    session.error = reason
+    session.finalized_at = timezone.now()
+    session.save(update_fields=["status", "error", "finalized_at"])
+    asset = session.asset
+    asset.move_to(Status.FAILED)
+    asset.attributes = {**asset.attributes, "upload_error": reason}
+    asset.save(update_fields=["status", "attributes", "updated_at"])
+    transaction.on_commit(partial(_discard, session.key))
+    return session
+
+
+def _discard(key: str) -> None:
+    s3.delete(bucket=_bucket(), key=key)
+
+
+def upload_finalize(*, user: User, session_id: str) -> UploadSession:
+    """Check what really reached S3 and move the asset on. Safe to call twice (idempotent)."""
+    with transaction.atomic():
+        session = session_for(user=user, session_id=session_id)
+        session = UploadSession.objects.select_for_update().select_related("asset").get(pk=session.pk)
+        if session.status != UploadStatus.PENDING:
+            return session  # a replay answers with the outcome of the first call
+        name = session.original_filename
+        if session.is_multipart:
+            parts = s3.multipart_parts(bucket=_bucket(), key=session.key, upload_id=session.multipart_upload_id)
+            if len(parts) < session.part_count:
+                raise UploadError(f"Only {len(parts)} of {session.part_count} parts of “{name}” have arrived; "
+                                  f"resume the upload to send the rest.")
+            s3.multipart_complete(bucket=_bucket(), key=session.key, upload_id=session.multipart_upload_id,
+                                  parts=parts)
+        info = s3.head(bucket=_bucket(), key=session.key)
+        if info is None:
+            raise UploadError(f"“{name}” has not reached storage yet. Upload it, then finish again.")
+        if info.size != session.declared_size:
+            return _fail(session, f"“{name}” arrived with {filesizeformat(info.size)} instead of "
+                                  f"{filesizeformat(session.declared_size)}: the upload was cut short. Try again.")
+        if info.size > max_bytes(session.kind):
+            return _fail(session, f"“{name}” is larger than {filesizeformat(max_bytes(session.kind))}.")
+        sniffed, kind = sniffed_kind(s3.read_prefix(bucket=_bucket(), key=session.key), session.declared_type)
+        if kind != session.kind:
+            return _fail(session, f"“{name}” is not really a {Kind(session.kind).label.lower()}: "
+                                  f"its content is {sniffed}.")
+        asset = session.asset
+        asset.source_key, asset.source_size, asset.source_type = session.key, info.size, sniffed
+        asset.original_filename = name
+        asset.move_to(Status.PROCESSING)
+        asset.version += 1
+        asset.attributes = {k: v for k, v in asset.attributes.items() if k != "upload_error"}
+        asset.save()
+        session.status = UploadStatus.COMPLETE
+        session.finalized_at = timezone.now()
+        session.save(update_fields=["status", "finalized_at"])
+        # The hook for processing: subscribers of asset_changed see change="uploaded".
+        transaction.on_commit(partial(announce_asset, asset.pk, "uploaded"))
+    return session

@@ -1,0 +1,108 @@
+"""The upload API the browser's uploader calls: small JSON in, small JSON out. File bytes go to S3."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django.conf import settings
+from django.http import HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from portal.core.http import HtmxHttpRequest
+from portal.integrations.s3 import StorageError, StorageUnavailable
+from portal.library.studio_views import editor_required
+from portal.uploads import services
+from portal.uploads.errors import UploadError, UploadNotFound
+from portal.uploads.models import UploadStatus
+
+MAX_JSON_BODY = 16 * 1024  # requests here are a few hundred bytes; anything bigger is not ours
+
+
+def _payload(request: HtmxHttpRequest) -> dict[str, Any]:
+    if len(request.body) > MAX_JSON_BODY:
+        raise UploadError("Request too large.")
+    if request.content_type == "application/json":
+        try:
+            data = json.loads(request.body or b"{}")
+        except ValueError as error:
+            raise UploadError("The request was not valid JSON.") from error
+        if not isinstance(data, dict):
+            raise UploadError("The request was not a JSON object.")
+        return data
+    return request.POST.dict()
+
+
+def _error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _guarded(call: Any) -> JsonResponse:
+    """Domain errors become clear JSON answers; nothing here is ever a 500 for bad input."""
+    try:
+        return call()  # type: ignore[no-any-return]
+    except UploadNotFound:
+        return _error("No such upload.", 404)
+    except StorageUnavailable:
+        return _error("Storage is unreachable right now. Nothing was lost: try again in a minute.", 503)
+    except UploadError as error:
+        return _error(str(error), 400)
+    except StorageError as error:
+        return _error(f"Storage refused the request ({error}).", 502)
+
+
+@editor_required
+@require_GET
+def upload_page(request: HtmxHttpRequest) -> HttpResponse:
+    limits = {kind: mb * 1024 * 1024 for kind, mb in settings.UPLOAD_MAX_MB.items()}
+    return render(request, "uploads/upload.html", {"limits": limits})
+
+
+@editor_required
+@require_POST
+def upload_start(request: HtmxHttpRequest) -> JsonResponse:
+    def call() -> JsonResponse:
+        data = _payload(request)
+        try:
+            size = int(data.get("size", 0))
+            asset_id = int(data["asset"]) if data.get("asset") else None
+        except (TypeError, ValueError) as error:
+            raise UploadError("Size and asset must be numbers.") from error
+        ticket = services.upload_start(owner=request.user, filename=str(data.get("filename", ""))[:1000],  # type: ignore[arg-type]
+                                       size=size, content_type=str(data.get("type", "")), asset_id=asset_id)
+        return JsonResponse(ticket.as_json(), status=201)
+
+    return _guarded(call)
+
+
+@editor_required
+@require_http_methods(["GET", "POST"])
+def upload_parts(request: HtmxHttpRequest, session_id: str) -> JsonResponse:
+    """GET: the parts already stored (to resume). POST {"numbers": [...]}: presigned URLs for those parts."""
+
+    def call() -> JsonResponse:
+        if request.method == "GET":
+            parts = services.upload_parts(user=request.user, session_id=session_id)  # type: ignore[arg-type]
+            return JsonResponse({"parts": [{"PartNumber": p.number, "Size": p.size, "ETag": p.etag} for p in parts]})
+        numbers = _payload(request).get("numbers", [])
+        if not isinstance(numbers, list) or not all(isinstance(n, int) for n in numbers) or len(numbers) > 100:
+            raise UploadError("numbers must be a list of up to 100 part numbers.")
+        urls = services.upload_part_urls(user=request.user, session_id=session_id, numbers=numbers)  # type: ignore[arg-type]
+        return JsonResponse({"urls": {str(n): url for n, url in urls.items()}})
+
+    return _guarded(call)
+
+
+@editor_required
+@require_POST
+def upload_finalize(request: HtmxHttpRequest, session_id: str) -> JsonResponse:
+    def call() -> JsonResponse:
+        session = services.upload_finalize(user=request.user, session_id=session_id)  # type: ignore[arg-type]
+        body = {"session": str(session.pk), "asset": session.asset_id, "status": session.status,
+                "assetStatus": session.asset.status, "editUrl": f"/studio/assets/{session.asset_id}/edit/"}
+        if session.status == UploadStatus.FAILED:
+            return JsonResponse({**body, "error": session.error}, status=422)
+        return JsonResponse(body)
+
+    return _guarded(call)
