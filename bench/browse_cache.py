@@ -1,13 +1,13 @@
 """Does the fragment cache make /browse/ nearly as cheap as a constant response?
 
-One run, one gunicorn configuration, over loopback:
-  1. SQL queries of /browse/ and an asset page at 10 and at 200 listed assets (cache cleared),
+One run, one gunicorn configuration (config/gunicorn.py), over loopback:
+  1. SQL queries of /browse/ and of an asset page at 10 and at 200 listed assets (cache cleared),
      counted in this process with Django's test client against a throwaway database;
-  2. Redis commands one warm /browse/ request sends (read from MONITOR, this database only);
+  2. Redis commands one warm /browse/ request sends, read with MONITOR on the bench's database;
   3. requests/s of warm /browse/ divided by requests/s of /healthz (constant body, same
-     middleware, same gunicorn), median of alternating wrk rounds.
+     middleware, same gunicorn), the median of alternating wrk rounds.
 
-Run it with `make bench` (or `.venv/bin/python bench/browse_cache.py --help`). See bench/README.md.
+Run it with `make bench`; bench/README.md says what each figure means.
 """
 
 from __future__ import annotations
@@ -17,6 +17,7 @@ import contextlib
 import os
 import platform
 import re
+import runpy
 import signal
 import socket
 import statistics
@@ -31,16 +32,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "portal_bench"
-# The server URLs of the stack (bin/stack), overridable like the settings' own defaults.
+# The stack's servers (bin/stack); the portal role may CREATEDB, so the bench owns its database.
 ADMIN_DB_URL = os.environ.get("DATABASE_URL", "postgres://portal:portal@127.0.0.1:15432/portal")
 BENCH_DB_URL = urlunsplit(urlsplit(ADMIN_DB_URL)._replace(path=f"/{BENCH_DB}"))
 BENCH_CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:16379/2")  # a Redis db nothing else uses
-# Development mode without DEBUG: production's code paths (cached templates, no debug toolbar of
-# queries) without production's mandatory secret key and HTTPS redirect, which would 301 every request.
+# Development mode without DEBUG: production's code paths (cached template loader, no query log)
+# without production's mandatory secret key and HTTPS redirect, which would answer every request with a 301.
 BENCH_ENV = {
     "DJANGO_ENV": "development",
     "DJANGO_DEBUG": "false",
@@ -48,12 +50,14 @@ BENCH_ENV = {
     "CACHE_URL": BENCH_CACHE_URL,
     "CACHE_KEY_PREFIX": "bench",
     "LOG_LEVEL": "WARNING",
+    "WEB_CONCURRENCY": "2",
+    "GUNICORN_THREADS": "4",
 }
 os.environ.update(BENCH_ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 sys.path.insert(0, str(ROOT))
 
-import django  # noqa: E402 - the environment above must be in place before settings load
+import django  # noqa: E402 - the environment above must be in place before the settings load
 
 django.setup()
 
@@ -71,13 +75,16 @@ from portal.accounts.models import User  # noqa: E402
 from portal.core.fragments import bump_generation  # noqa: E402
 from portal.library.models import Asset, Collection, Kind, Status, Tag, Visibility  # noqa: E402
 
-GOAL_RATIO = 0.6
-GOAL_ROUND_TRIPS = 1.0
-ASSET_COUNTS = (10, 200)
 HOST = "127.0.0.1"
+ASSET_COUNTS = (10, 200)
+GOAL_RATIO = 0.6
+GOAL_ROUND_TRIPS = 1
+# Sent once per new Redis connection (redis-py's handshake), not per request.
+CONNECTION_SETUP = {"SELECT", "CLIENT", "HELLO", "AUTH"}
+GUNICORN_LOG = ROOT / "var" / "bench" / "gunicorn.log"
 
 
-# --- the machine and the database -------------------------------------------------------------
+# --- the machine, the database, the data -------------------------------------------------------
 
 
 def machine() -> str:
@@ -87,13 +94,18 @@ def machine() -> str:
             if line.startswith("model name"):
                 model = line.split(":", 1)[1].strip()
                 break
-    wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" [")[0]
-    return (f"{os.cpu_count()} cores ({model}), {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}, Django {django.get_version()}, {wrk}")
+    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" [")[0]
+    return (f"{os.cpu_count()} cores, {model}; {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()}, Django {django.get_version()}, {wrk_version}")
+
+
+def gunicorn_config() -> dict[str, Any]:
+    """config/gunicorn.py as it resolves in this environment: what the server really runs with."""
+    return runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
 
 
 def database_recreate() -> None:
-    """A fresh database per run, so earlier runs and the developer's data never skew the counts."""
+    """A fresh database per run: earlier runs and the developer's own data never skew the counts."""
     connection.close()
     with psycopg.connect(ADMIN_DB_URL, autocommit=True) as admin:
         admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
@@ -102,10 +114,10 @@ def database_recreate() -> None:
 
 
 def assets_top_up(total: int) -> None:
-    """Listed assets up to `total`, each with an owner, tags and a collection like real content.
+    """Listed assets up to `total`, each with an owner, three tags and a collection, like real content.
 
-    Bulk inserts rather than the services: the seeding is not what is measured, and a minute of
-    one-by-one writes would eat the time budget.
+    Bulk inserts rather than the services: seeding is not what is measured, and one-by-one
+    writes would eat the time budget.
     """
     existing = Asset.objects.listed().count()
     if existing >= total:
@@ -133,10 +145,10 @@ def assets_top_up(total: int) -> None:
             Asset.collections.through(asset_id=asset.pk, collection_id=collections[asset.pk % len(collections)].pk)
             for asset in assets
         )
-        transaction.on_commit(bump_generation)
+        transaction.on_commit(bump_generation)  # what a real publish does
 
 
-# --- SQL queries per page, in this process ------------------------------------------------------
+# --- 1. SQL queries per page, counted in this process -------------------------------------------
 
 
 def queries(client: Client, path: str, *, cold: bool = True) -> int:
@@ -150,14 +162,14 @@ def queries(client: Client, path: str, *, cold: bool = True) -> int:
 
 
 def query_counts() -> dict[str, list[int]]:
-    client = Client(HTTP_HOST=HOST)  # an allowed host: this is not the test runner, "testserver" is not
+    client = Client(HTTP_HOST=HOST)  # an allowed host; "testserver" is allowed only under the test runner
     rows: dict[str, list[int]] = {"/browse/": [], "/browse/ (warm cache)": [], "/assets/<slug>/": []}
     for total in ASSET_COUNTS:
         assets_top_up(total)
-        detail = Asset.objects.listed().order_by("pk").values_list("slug", flat=True).first()
+        slug = Asset.objects.listed().order_by("pk").values_list("slug", flat=True).first()
         rows["/browse/"].append(queries(client, "/browse/"))
-        rows["/browse/ (warm cache)"].append(queries(client, "/browse/", cold=False))  # filled just above
-        rows["/assets/<slug>/"].append(queries(client, f"/assets/{detail}/"))
+        rows["/browse/ (warm cache)"].append(queries(client, "/browse/", cold=False))  # filled by the line above
+        rows["/assets/<slug>/"].append(queries(client, f"/assets/{slug}/"))
     return rows
 
 
@@ -174,8 +186,9 @@ def free_port() -> int:
 def gunicorn(log: Path) -> Iterator[str]:
     """The Procfile's web process on a free loopback port; stopped on exit, Ctrl-C or SIGTERM."""
     port = free_port()
-    env = {**os.environ, "GUNICORN_BIND": f"{HOST}:{port}", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4"}
-    command = [str(ROOT / ".venv/bin/gunicorn"), "config.wsgi:application", "-c", "config/gunicorn.py"]
+    env = {**os.environ, "GUNICORN_BIND": f"{HOST}:{port}"}
+    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", "-c", "config/gunicorn.py"]
+    log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("w") as out:
         # Its own process group: a terminal's Ctrl-C reaches only us, and we stop master and workers together.
         server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
@@ -204,7 +217,7 @@ def stop(server: subprocess.Popen[bytes]) -> None:
     if server.poll() is not None:
         return
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGTERM)  # the group we created: the master and its workers
+        os.killpg(server.pid, signal.SIGTERM)  # the group we created: this master and its workers only
     try:
         server.wait(timeout=15)
     except subprocess.TimeoutExpired:
@@ -219,17 +232,30 @@ def fetch(url: str) -> int:
         return int(response.status)
 
 
-# --- Redis round trips per warm request --------------------------------------------------------
+def worker_restarts(log: Path) -> int:
+    return log.read_text().count("Autorestarting worker")
 
 
-def redis_commands_per_request(url: str, requests: int) -> dict[str, float]:
-    """Commands the web processes send to the bench's Redis db per request, read with MONITOR.
+# --- 2. Redis commands per warm request --------------------------------------------------------
 
-    MONITOR rather than INFO commandstats: the Redis server is shared with the test suite and other
-    developers, and MONITOR tells the bench's database apart from theirs.
+
+@dataclass(frozen=True)
+class RedisUse:
+    per_request: dict[str, float]  # command -> calls per request
+    mget_keys: int  # keys in the largest MGET seen
+    setup: int  # handshake commands of new connections (a worker's first request), not per request
+
+
+def redis_use(url: str, requests: int) -> RedisUse:
+    """What the web processes send to the bench's Redis db while serving `requests` sequential GETs.
+
+    MONITOR rather than INFO commandstats: the Redis server is shared with the test suite and
+    other developers, and MONITOR shows which database each command went to. Run it while no
+    load test is in flight, or requests still queued from wrk would be counted too.
     """
-    client = redis.Redis.from_url(BENCH_CACHE_URL)
+    client = redis.Redis.from_url(BENCH_CACHE_URL, socket_timeout=30)  # never hang on a silent stream
     db = int(client.connection_pool.connection_kwargs.get("db", 0))
+    client.ping()  # open our own connection now, so its handshake is not inside the window
     sentinel = f"bench-done-{os.getpid()}"
     failures: list[BaseException] = []
 
@@ -240,9 +266,10 @@ def redis_commands_per_request(url: str, requests: int) -> dict[str, float]:
         except Exception as error:  # noqa: BLE001 - re-raised in the main thread below
             failures.append(error)
         finally:
-            client.echo(sentinel)  # ends our window in the MONITOR stream, even after a failure
+            client.echo(sentinel)  # closes our window in the MONITOR stream, even after a failure
 
     seen: Counter[str] = Counter()
+    mget_keys = 0
     with client.monitor() as monitor:  # subscribed once this returns: no command can slip past
         driver = threading.Thread(target=drive, daemon=True)
         driver.start()
@@ -251,14 +278,19 @@ def redis_commands_per_request(url: str, requests: int) -> dict[str, float]:
             if sentinel in command:
                 break
             if event["db"] == db:
-                seen[command.split(" ", 1)[0].upper()] += 1
+                name, *args = command.split(" ")
+                seen[name.upper()] += 1
+                if name.upper() == "MGET":
+                    mget_keys = max(mget_keys, len(args))
         driver.join()
     if failures:
         raise failures[0]
-    return {name: count / requests for name, count in seen.most_common()}
+    setup = sum(n for name, n in seen.items() if name in CONNECTION_SETUP)
+    per_request = {name: n / requests for name, n in seen.most_common() if name not in CONNECTION_SETUP}
+    return RedisUse(per_request=per_request, mget_keys=mget_keys, setup=setup)
 
 
-# --- throughput ------------------------------------------------------------------------------
+# --- 3. throughput -----------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -273,19 +305,17 @@ def wrk(url: str, *, seconds: int, connections: int) -> WrkResult:
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
     if rps is None:
         raise SystemExit(f"could not read wrk's output:\n{output}")
-    # wrk prints these lines only when they are not zero.
-    socket_errors = re.search(r"^\s*Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output,
-                              re.MULTILINE)
-    bad_status = re.search(r"^\s*Non-2xx or 3xx responses: (\d+)", output, re.MULTILINE)
-    errors = sum(map(int, socket_errors.groups())) if socket_errors else 0
-    errors += int(bad_status.group(1)) if bad_status else 0
-    return WrkResult(rps=float(rps.group(1)), errors=errors)
+    # wrk prints these two lines only when something went wrong.
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    statuses = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    errors = sum(map(int, sockets.groups())) if sockets else 0
+    return WrkResult(rps=float(rps.group(1)), errors=errors + (int(statuses.group(1)) if statuses else 0))
 
 
 def throughput(base: str, *, rounds: int, seconds: int, connections: int) -> dict[str, list[WrkResult]]:
     """Alternate the two URLs so drift (CPU boost, a neighbour's job) hits both alike."""
     paths = ("/healthz", "/browse/")
-    for path in paths:  # warm every worker: imports, templates, connection pools
+    for path in paths:  # warm every worker and thread: imports, templates, connection pools
         wrk(base + path, seconds=2, connections=connections)
     results: dict[str, list[WrkResult]] = {path: [] for path in paths}
     for _ in range(rounds):
@@ -298,32 +328,36 @@ def throughput(base: str, *, rounds: int, seconds: int, connections: int) -> dic
 
 
 def print_queries(rows: dict[str, list[int]]) -> None:
-    print("\nSQL queries per request (cache cleared first, except the warm row)")
-    print(f"  {'page':<24}" + "".join(f"{f'{n} assets':>12}" for n in ASSET_COUNTS))
+    print("\n1. SQL queries per request (cache cleared before each, except the warm row)")
+    print(f"   {'page':<24}" + "".join(f"{f'{n} assets':>12}" for n in ASSET_COUNTS))
     for page, counts in rows.items():
-        print(f"  {page:<24}" + "".join(f"{c:>12}" for c in counts))
+        print(f"   {page:<24}" + "".join(f"{count:>12}" for count in counts))
 
 
-def print_throughput(results: dict[str, list[WrkResult]], *, seconds: int, connections: int) -> None:
-    rounds = len(next(iter(results.values())))
-    print(f"\nThroughput: wrk -t2 -c{connections} -d{seconds}s, {rounds} alternating rounds, requests/s")
-    print(f"  {'url':<12}" + "".join(f"{f'round {i + 1}':>10}" for i in range(rounds)) + f"{'median':>10}{'errors':>8}")
-    medians = {}
+def print_redis(use: RedisUse, requests: int) -> None:
+    total = sum(use.per_request.values())
+    detail = ", ".join(f"{name} {n:.2f}" for name, n in use.per_request.items()) or "none"
+    verdict = "meets" if abs(total - GOAL_ROUND_TRIPS) < 0.005 else "MISSES"
+    print(f"\n2. Redis round trips per warm /browse/ request ({requests} sequential requests): {total:.2f}")
+    print(f"   {detail}; largest MGET: {use.mget_keys} keys; "
+          f"plus {use.setup} connection set-up commands (SELECT; once per new connection)")
+    print(f"   {verdict} the design goal of exactly {GOAL_ROUND_TRIPS} (one MGET)")
+
+
+def print_throughput(results: dict[str, list[WrkResult]], *, seconds: int, connections: int, restarts: int) -> None:
+    rounds = len(results["/browse/"])
+    print(f"\n3. Throughput: wrk -t2 -c{connections} -d{seconds}s, {rounds} alternating rounds, requests/s")
+    headings = "".join(f"{f'round {i + 1}':>10}" for i in range(rounds))
+    print(f"   {'url':<10}{headings}{'median':>10}{'errors':>8}")
+    medians: dict[str, float] = {}
     for path, runs in results.items():
-        medians[path] = statistics.median(r.rps for r in runs)
-        cells = "".join(f"{r.rps:>10.0f}" for r in runs)
-        print(f"  {path:<12}{cells}{medians[path]:>10.0f}{sum(r.errors for r in runs):>8}")
+        medians[path] = statistics.median(run.rps for run in runs)
+        cells = "".join(f"{run.rps:>10.0f}" for run in runs)
+        print(f"   {path:<10}{cells}{medians[path]:>10.0f}{sum(run.errors for run in runs):>8}")
     ratio = medians["/browse/"] / medians["/healthz"]
     verdict = "meets" if ratio >= GOAL_RATIO else "BELOW"
-    print(f"  ratio browse/healthz = {ratio:.2f}  ({verdict} the goal of >= {GOAL_RATIO})")
-
-
-def print_round_trips(per_request: dict[str, float]) -> None:
-    total = sum(per_request.values())
-    detail = ", ".join(f"{name} {n:.2f}" for name, n in per_request.items()) or "none"
-    verdict = "meets" if abs(total - GOAL_ROUND_TRIPS) < 0.01 else "MISSES"
-    print(f"\nRedis round trips per warm /browse/ request: {total:.2f} ({detail}); "
-          f"{verdict} the design goal of exactly {GOAL_ROUND_TRIPS:.0f} (one MGET)")
+    print(f"   ratio browse/healthz = {ratio:.2f}  ({verdict} the goal of >= {GOAL_RATIO})")
+    print(f"   gunicorn worker restarts (max_requests) during the load test: {restarts}")
 
 
 def parse_args() -> argparse.Namespace:
@@ -335,35 +369,41 @@ def parse_args() -> argparse.Namespace:
     return parser.parse_args()
 
 
-def _exit_on_sigterm(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # unwinds through the gunicorn context manager, which stops it
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through gunicorn()'s finally, which stops the server
 
 
 def main() -> None:
     args = parse_args()
-    signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    signal.signal(signal.SIGHUP, _exit_on_sigterm)
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGHUP, _exit_on_signal)
     started = time.monotonic()
+    conf = gunicorn_config()
     print(f"Browse cache benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}")
-    print(f"server:  gunicorn -c config/gunicorn.py, 2 workers x 4 threads (gthread), DEBUG off, "
+    print(f"server:  gunicorn -c config/gunicorn.py: {conf['workers']} workers x {conf['threads']} threads "
+          f"({conf['worker_class']}), max_requests {conf['max_requests']}; DEBUG off; "
           f"database {BENCH_DB}, cache {BENCH_CACHE_URL}")
 
     database_recreate()
     cache.clear()
-    print_queries(query_counts())  # leaves ASSET_COUNTS[-1] listed assets for the load test
+    print_queries(query_counts())  # leaves ASSET_COUNTS[-1] listed assets for the server
 
-    log = ROOT / "var" / "bench" / "gunicorn.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with gunicorn(log) as base:
-        for _ in range(3):  # fill the fragment and facet cache, then every request is warm
+    with gunicorn(GUNICORN_LOG) as base:
+        for _ in range(3):  # fill the fragment and facet cache: from here on every request is warm
             fetch(f"{base}/browse/")
+        print_redis(redis_use(f"{base}/browse/", args.redis_requests), args.redis_requests)
+        restarts_before = worker_restarts(GUNICORN_LOG)
         results = throughput(base, rounds=args.rounds, seconds=args.seconds, connections=args.connections)
-        print_throughput(results, seconds=args.seconds, connections=args.connections)
-        print_round_trips(redis_commands_per_request(f"{base}/browse/", args.redis_requests))
+        restarts = worker_restarts(GUNICORN_LOG) - restarts_before
+        print_throughput(results, seconds=args.seconds, connections=args.connections, restarts=restarts)
     connection.close()
-    print(f"\ndone in {time.monotonic() - started:.0f}s (gunicorn log: {log.relative_to(ROOT)})")
+    print(f"\ndone in {time.monotonic() - started:.0f}s; gunicorn's log: {GUNICORN_LOG.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except KeyboardInterrupt:  # gunicorn is already stopped by then (see gunicorn())
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(130)

@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET
 
 from portal.core.fragments import cached_value, fragment_key, preload
 from portal.core.http import HtmxHttpRequest, cache_page_for_visitors, vary_on_htmx
+from portal.core.pagecache import cache_page_for_anonymous
 from portal.library import selectors
 from portal.library.models import Asset, Collection
 
@@ -44,7 +45,16 @@ def _results_or_page(request: HtmxHttpRequest, template: str, context: dict[str,
     return vary_on_htmx(render(request, f"{template}#results" if partial else template, context))
 
 
+def _browse_inputs(request: HtmxHttpRequest) -> tuple[object, ...]:
+    return selectors.BrowseFilters.from_query(request.GET).as_query(), page_number(request.GET.get("page"))
+
+
+def _collection_inputs(request: HtmxHttpRequest, slug: str) -> tuple[object, ...]:
+    return slug, page_number(request.GET.get("page"))
+
+
 @require_GET
+@cache_page_for_anonymous(lambda request: ())
 def home(request: HtmxHttpRequest) -> HttpResponse:
     preload(request, fragment_key("home"))
     context = {
@@ -55,6 +65,7 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
+@cache_page_for_anonymous(_browse_inputs)
 def browse(request: HtmxHttpRequest) -> HttpResponse:
     filters = selectors.BrowseFilters.from_query(request.GET)
     number = page_number(request.GET.get("page"))
@@ -80,12 +91,14 @@ def asset_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
 
 
 @require_GET
+@cache_page_for_anonymous(lambda request: ())
 def collection_list(request: HtmxHttpRequest) -> HttpResponse:
     collections = cached_value(request, COLLECTIONS_KEY, selectors.collection_list)
     return render(request, "library/collections.html", {"collections": collections})
 
 
 @require_GET
+@cache_page_for_anonymous(_collection_inputs)
 def collection_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     collection = get_object_or_404(Collection, slug=slug)
     filters = selectors.BrowseFilters(collection=collection.slug)

@@ -17,10 +17,6 @@ from django.test.testcases import LiveServerThread
 from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
-# Playwright's sync API runs an asyncio loop in this thread; Django then refuses ORM calls
-# from the test body (factories) unless told that this thread is not really async.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
-
 CHROMIUM = "/usr/bin/chromium"  # Debian's package; never `playwright install`
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -31,6 +27,7 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 TIMEOUT_MS = 30_000  # a slow two-core machine: wait long, but always on a condition
 LIVE_HOST = "127.0.0.1"  # not "localhost": Chromium may try ::1 first while the server binds IPv4
 
@@ -59,7 +56,9 @@ def live_server(_collected_static: None) -> Iterator[LiveServer]:
     with production's static file path instead of the finders."""
     server = LiveServer(LIVE_HOST, start=False)
     server.thread = LiveServerThread(
-        LIVE_HOST, static_handler=_app_serves_static, connections_override=server.thread.connections_override
+        LIVE_HOST,
+        static_handler=_app_serves_static,  # type: ignore[arg-type]  # any WSGI wrapper works; stubs want a class
+        connections_override=server.thread.connections_override,
     )
     server.thread.daemon = True
     server.start()
@@ -67,13 +66,25 @@ def live_server(_collected_static: None) -> Iterator[LiveServer]:
     server.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as runtime:
-        yield runtime
+    """Playwright for this package only: its sync API keeps an asyncio loop running in the main
+    thread, and while it lives no other test can start its own (tests/stack does)."""
+    # With that loop running, Django refuses ORM calls from the test body (factories, the
+    # transactional flush) unless told this thread is not really async. Only for as long as the loop runs.
+    previous = os.environ.get(ASYNC_UNSAFE)
+    os.environ[ASYNC_UNSAFE] = "true"
+    try:
+        with sync_playwright() as runtime:
+            yield runtime
+    finally:
+        if previous is None:
+            del os.environ[ASYNC_UNSAFE]
+        else:
+            os.environ[ASYNC_UNSAFE] = previous
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     expect.set_options(timeout=TIMEOUT_MS)
     chromium = playwright.chromium.launch(

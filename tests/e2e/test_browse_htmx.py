@@ -8,6 +8,7 @@ from itertools import cycle, islice
 
 import pytest
 from playwright.sync_api import Page, Request, expect
+from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from portal.library.models import Kind
@@ -15,13 +16,15 @@ from tests.factories import AssetFactory
 
 pytestmark = pytest.mark.e2e
 
-ASSET_COUNT = 30  # more than one page (PAGE_SIZE is 24), a handful of each kind
+PAGE_SIZE = 24
+ASSET_COUNT = 30  # more than one page, a handful of each kind
 CARDS = "#results article.card"
 
 
 @pytest.fixture
-def assets(transactional_db: None) -> dict[str, int]:
+def assets(transactional_db: None, settings: Settings) -> dict[str, int]:
     """Published assets of every kind, created in committed transactions the live server can see."""
+    settings.PAGE_SIZE = PAGE_SIZE  # the views read it per request, so the live server sees this too
     kinds = list(islice(cycle(Kind.values), ASSET_COUNT))
     for kind in kinds:
         AssetFactory(kind=kind)
@@ -57,7 +60,7 @@ def test_kind_filter_swaps_only_the_results_and_pushes_the_url(
     page: Page, live_server: LiveServer, assets: dict[str, int]
 ) -> None:
     open_browse(page, live_server)
-    expect(page.locator(CARDS)).to_have_count(24)
+    expect(page.locator(CARDS)).to_have_count(PAGE_SIZE)
     mark_page(page)
     sent = htmx_requests(page)
 
@@ -83,14 +86,14 @@ def test_pagination_link_swaps_the_results_and_pushes_page_2(
     page: Page, live_server: LiveServer, assets: dict[str, int]
 ) -> None:
     open_browse(page, live_server)
-    expect(page.locator(CARDS)).to_have_count(24)
+    expect(page.locator(CARDS)).to_have_count(PAGE_SIZE)
     mark_page(page)
     sent = htmx_requests(page)
 
     page.locator("#results nav.pagination a[rel=next]").click()
 
     expect(page).to_have_url(re.compile(r"/browse/\?(.*&)?page=2\b"))
-    expect(page.locator(CARDS)).to_have_count(ASSET_COUNT - 24)
+    expect(page.locator(CARDS)).to_have_count(ASSET_COUNT - PAGE_SIZE)
     expect(page.locator("#results nav.pagination")).to_contain_text("Page 2 of 2")
     assert_not_reloaded(page)
     assert any("page=2" in r.url for r in sent), [r.url for r in sent]
