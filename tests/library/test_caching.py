@@ -130,3 +130,19 @@ def test_editors_keep_working_with_the_cache_server_stopped(backend, client, cli
         assert client.get(asset.get_absolute_url()).status_code == 200
     asset.refresh_from_db()
     assert asset.status == Status.PUBLISHED
+
+
+def test_anonymous_pages_say_they_vary_on_cookie_and_htmx(backend, client, asset_factory):
+    asset_factory()
+    for _ in range(2):  # the miss and the hit answer alike
+        vary = client.get("/browse/")["Vary"]
+        assert "Cookie" in vary
+        assert "HX-Request" in vary
+
+
+def test_junk_query_parameters_share_the_normalised_page(backend, client, asset_factory):
+    asset_factory(title="Normalised")
+    client.get("/browse/?kind=video")
+    html = client.get("/browse/?kind=video&utm_source=<b>junk</b>").content.decode()
+    assert "Normalised" in html
+    assert "junk" not in html  # nothing of one visitor's URL is served to the next
