@@ -133,7 +133,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-STORAGES = {
+STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
@@ -175,6 +175,29 @@ UPLOAD_PART_SIZE_MB = env.int("UPLOAD_PART_SIZE_MB", default=16)
 UPLOAD_POLICY_SECONDS = env.int("UPLOAD_POLICY_SECONDS", default=900)
 UPLOAD_ABANDONED_HOURS = env.int("UPLOAD_ABANDONED_HOURS", default=24)
 PRIVATE_URL_SECONDS = min(env.int("PRIVATE_URL_SECONDS", default=300), 300)  # never longer than 5 minutes
+
+# Celery: Redis as broker and result store. The visibility timeout outlasts the longest task,
+# so a slow task is never handed to a second worker while the first still runs it.
+REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:16379/0")
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/2")
+CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+CELERY_RESULT_EXPIRES = 24 * 3600
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+CELERY_BEAT_SCHEDULE = {
+    "uploads-cleanup": {"task": "uploads.cleanup", "schedule": 3600.0, "options": {"queue": "bulk"}},
+}
+
+# Processing (workers): limits that protect the workers from hostile or broken files.
+PROCESSING_MAX_IMAGE_PIXELS = env.int("PROCESSING_MAX_IMAGE_PIXELS", default=60_000_000)  # decompression bombs
+PROCESSING_MAX_SECONDS = env.int("PROCESSING_MAX_SECONDS", default=3600)  # per ffmpeg/poppler run
+PROCESSING_WORK_DIR = env.str("PROCESSING_WORK_DIR", default="")  # empty: the system temp dir
+# Progress events: Redis pub/sub (one channel per asset, one for the dashboard), SSE heartbeat.
+PROGRESS_REDIS_URL = env.str("PROGRESS_REDIS_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/3")
+PROGRESS_HEARTBEAT_SECONDS = env.int("PROGRESS_HEARTBEAT_SECONDS", default=15)
 
 # Behind a TLS-terminating balancer. The header is trusted only because the balancer overwrites it.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
