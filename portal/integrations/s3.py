@@ -45,6 +45,7 @@ class ObjectInfo:
     size: int
     content_type: str
     etag: str
+    modified: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -52,6 +53,13 @@ class Part:
     number: int
     size: int
     etag: str
+
+
+@dataclass(frozen=True)
+class MultipartUpload:
+    key: str
+    upload_id: str
+    initiated: datetime
 
 
 @cache
@@ -96,7 +104,8 @@ def presigned_post(*, bucket: str, key: str, content_type: str, max_bytes: int, 
 def presigned_get(*, bucket: str, key: str, expires_s: int, filename: str, inline: bool) -> str:
     disposition = "inline" if inline else "attachment"
     # RFC 6266: an ASCII fallback plus the UTF-8 name, so no header injection and no mojibake.
-    ascii_name = filename.encode("ascii", "ignore").decode().replace('"', "").replace("\\", "") or "download"
+    ascii_name = "".join(ch for ch in filename.encode("ascii", "ignore").decode()
+                         if ch.isprintable() and ch not in '"\\') or "download"
     params = {
         "Bucket": bucket, "Key": key,
         "ResponseContentDisposition": f"{disposition}; filename=\"{ascii_name}\"; filename*=UTF-8''{quote(filename)}",
@@ -158,14 +167,14 @@ def list_objects(*, bucket: str, prefix: str) -> Iterator[ObjectInfo]:
         for page in client().get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
                 yield ObjectInfo(key=item["Key"], size=int(item["Size"]), content_type="",
-                                 etag=item.get("ETag", "").strip('"'))
+                                 etag=item.get("ETag", "").strip('"'), modified=item.get("LastModified"))
     except (BotoCoreError, ClientError) as error:
         raise _translate(error) from error
 
 
 def object_modified(*, bucket: str, key: str) -> datetime | None:
     try:
-        return client().head_object(Bucket=bucket, Key=key)["LastModified"]  # type: ignore[no-any-return]
+        return client().head_object(Bucket=bucket, Key=key)["LastModified"]
     except (BotoCoreError, ClientError):
         return None
 
@@ -194,9 +203,20 @@ def multipart_parts(*, bucket: str, key: str, upload_id: str) -> list[Part]:
 
 
 def multipart_complete(*, bucket: str, key: str, upload_id: str, parts: list[Part]) -> None:
-    payload = {"Parts": [{"PartNumber": p.number, "ETag": f'"{p.etag}"'} for p in sorted(parts, key=lambda p: p.number)]}
+    ordered = sorted(parts, key=lambda p: p.number)
+    payload = {"Parts": [{"PartNumber": p.number, "ETag": f'"{p.etag}"'} for p in ordered]}
     try:
         client().complete_multipart_upload(Bucket=bucket, Key=key, UploadId=upload_id, MultipartUpload=payload)
+    except (BotoCoreError, ClientError) as error:
+        raise _translate(error) from error
+
+
+def multipart_list(*, bucket: str, prefix: str) -> Iterator[MultipartUpload]:
+    """Multipart uploads begun and neither completed nor aborted: invisible parts that still take space."""
+    try:
+        for page in client().get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Uploads", []):
+                yield MultipartUpload(key=item["Key"], upload_id=item["UploadId"], initiated=item["Initiated"])
     except (BotoCoreError, ClientError) as error:
         raise _translate(error) from error
 

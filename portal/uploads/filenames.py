@@ -17,10 +17,8 @@ def clean_filename(raw: str) -> str:
         return "unnamed"
     if len(name) > MAX_NAME:
         stem, dot, ext = name.rpartition(".")
-        if dot and 0 < len(ext) <= 10:
-            name = stem[: MAX_NAME - len(ext) - 1] + "." + ext
-        else:
-            name = name[:MAX_NAME]
+        keep_extension = dot and 0 < len(ext) <= 10
+        name = f"{stem[: MAX_NAME - len(ext) - 1]}.{ext}" if keep_extension else name[:MAX_NAME]
     return name
 
 

@@ -9,6 +9,7 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
@@ -43,6 +44,10 @@ class UploadTicket:
                 "parts": s.part_count, "editUrl": f"/studio/assets/{s.asset_id}/edit/"}
 
 
+# "a image" reads badly in an error message: each kind with its article.
+A_KIND = {Kind.VIDEO: "a video", Kind.AUDIO: "an audio file", Kind.IMAGE: "an image", Kind.DOCUMENT: "a document"}
+
+
 def max_bytes(kind: str) -> int:
     return int(settings.UPLOAD_MAX_MB[kind]) * MIB
 
@@ -75,11 +80,12 @@ def upload_start(*, owner: User, filename: str, size: int, content_type: str,
             title = title_from_filename(name)
             asset = Asset.objects.create(owner=owner, kind=kind, title=title, slug=unique_slug(title))
         else:
-            asset = Asset.objects.select_for_update().filter(pk=asset_id, owner=owner).first()
-            if asset is None:
+            found = Asset.objects.select_for_update().filter(pk=asset_id, owner=owner).first()
+            if found is None:
                 raise UploadNotFound("No such asset.")
+            asset = found
             if asset.kind != kind:
-                raise UploadError(f"“{name}” is not a {asset.get_kind_display().lower()}, like this asset.")
+                raise UploadError(f"“{name}” is not {A_KIND[Kind(asset.kind)]}, like this asset.")
         if asset.status != Status.UPLOADING:  # a second try while the first is pending stays "uploading"
             try:
                 asset.move_to(Status.UPLOADING)
@@ -106,7 +112,7 @@ def session_for(*, user: User, session_id: str) -> UploadSession:
     """The user's own session; anyone else's is simply not found."""
     try:
         return UploadSession.objects.select_related("asset").get(pk=session_id, owner=user)
-    except (UploadSession.DoesNotExist, ValueError, TypeError) as error:  # a malformed UUID is not found too
+    except (UploadSession.DoesNotExist, ValidationError, ValueError, TypeError) as error:  # a malformed UUID too
         raise UploadNotFound("No such upload.") from error
 
 
@@ -131,21 +137,42 @@ def upload_parts(*, user: User, session_id: str) -> list[s3.Part]:
 
 
 def _fail(session: UploadSession, reason: str) -> UploadSession:
-    """Record why, keep the asset retryable (failed → uploading again), drop the unusable bytes."""
+    """Record why, keep the asset retryable (failed → uploading again), drop the unusable bytes.
+    An asset that another session already moved on is left as it is."""
     session.status = UploadStatus.FAILED
     session.error = reason
     session.finalized_at = timezone.now()
     session.save(update_fields=["status", "error", "finalized_at"])
     asset = session.asset
-    asset.move_to(Status.FAILED)
-    asset.attributes = {**asset.attributes, "upload_error": reason}
-    asset.save(update_fields=["status", "attributes", "updated_at"])
+    if asset.status in (Status.UPLOADING, Status.FAILED):
+        if asset.status == Status.UPLOADING:
+            asset.move_to(Status.FAILED)
+        asset.attributes = {**asset.attributes, "upload_error": reason}
+        asset.save(update_fields=["status", "attributes", "updated_at"])
     transaction.on_commit(partial(_discard, session.key))
     return session
 
 
 def _discard(key: str) -> None:
     s3.delete(bucket=_bucket(), key=key)
+
+
+def _arrived(session: UploadSession) -> s3.ObjectInfo:
+    """The uploaded object. A multipart upload is assembled first, once: a finalize retried after a
+    failure further on finds the object already assembled (its upload id no longer exists)."""
+    name = session.original_filename
+    info = s3.head(bucket=_bucket(), key=session.key)
+    if info is None and session.is_multipart:
+        parts = s3.multipart_parts(bucket=_bucket(), key=session.key, upload_id=session.multipart_upload_id)
+        if len(parts) < session.part_count:
+            raise UploadError(f"Only {len(parts)} of {session.part_count} parts of “{name}” have arrived; "
+                              f"resume the upload to send the rest.")
+        s3.multipart_complete(bucket=_bucket(), key=session.key, upload_id=session.multipart_upload_id,
+                              parts=parts)
+        info = s3.head(bucket=_bucket(), key=session.key)
+    if info is None:
+        raise UploadError(f"“{name}” has not reached storage yet. Upload it, then finish again.")
+    return info
 
 
 def upload_finalize(*, user: User, session_id: str) -> UploadSession:
@@ -156,25 +183,18 @@ def upload_finalize(*, user: User, session_id: str) -> UploadSession:
         if session.status != UploadStatus.PENDING:
             return session  # a replay answers with the outcome of the first call
         name = session.original_filename
-        if session.is_multipart:
-            parts = s3.multipart_parts(bucket=_bucket(), key=session.key, upload_id=session.multipart_upload_id)
-            if len(parts) < session.part_count:
-                raise UploadError(f"Only {len(parts)} of {session.part_count} parts of “{name}” have arrived; "
-                                  f"resume the upload to send the rest.")
-            s3.multipart_complete(bucket=_bucket(), key=session.key, upload_id=session.multipart_upload_id,
-                                  parts=parts)
-        info = s3.head(bucket=_bucket(), key=session.key)
-        if info is None:
-            raise UploadError(f"“{name}” has not reached storage yet. Upload it, then finish again.")
+        if session.asset.status not in (Status.UPLOADING, Status.FAILED):  # another session finished first
+            return _fail(session, f"Another upload of this asset finished first, so “{name}” was not used.")
+        info = _arrived(session)
         if info.size != session.declared_size:
-            return _fail(session, f"“{name}” arrived with {filesizeformat(info.size)} instead of "
-                                  f"{filesizeformat(session.declared_size)}: the upload was cut short. Try again.")
+            why = "the upload was cut short" if info.size < session.declared_size else "it is not the file announced"
+            return _fail(session, f"“{name}” arrived with {info.size:,} bytes instead of "
+                                  f"{session.declared_size:,}: {why}. Try again.")
         if info.size > max_bytes(session.kind):
             return _fail(session, f"“{name}” is larger than {filesizeformat(max_bytes(session.kind))}.")
         sniffed, kind = sniffed_kind(s3.read_prefix(bucket=_bucket(), key=session.key), session.declared_type)
         if kind != session.kind:
-            return _fail(session, f"“{name}” is not really a {Kind(session.kind).label.lower()}: "
-                                  f"its content is {sniffed}.")
+            return _fail(session, f"“{name}” is not really {A_KIND[Kind(session.kind)]}: its content is {sniffed}.")
         asset = session.asset
         asset.source_key, asset.source_size, asset.source_type = session.key, info.size, sniffed
         asset.original_filename = name

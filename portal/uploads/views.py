@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
-from django.http import HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.http import Http404, HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.core.http import HtmxHttpRequest
 from portal.integrations.s3 import StorageError, StorageUnavailable
+from portal.library.models import Asset
 from portal.library.studio_views import editor_required
 from portal.uploads import services
 from portal.uploads.errors import UploadError, UploadNotFound
@@ -38,10 +42,10 @@ def _error(message: str, status: int) -> JsonResponse:
     return JsonResponse({"error": message}, status=status)
 
 
-def _guarded(call: Any) -> JsonResponse:
+def _guarded(call: Callable[[], JsonResponse]) -> JsonResponse:
     """Domain errors become clear JSON answers; nothing here is ever a 500 for bad input."""
     try:
-        return call()  # type: ignore[no-any-return]
+        return call()
     except UploadNotFound:
         return _error("No such upload.", 404)
     except StorageUnavailable:
@@ -52,11 +56,32 @@ def _guarded(call: Any) -> JsonResponse:
         return _error(f"Storage refused the request ({error}).", 502)
 
 
+def _target_asset(request: HtmxHttpRequest) -> Asset | None:
+    """`?asset=<id>` (the edit page's "Upload a file" link): a file for that asset, one of the user's own
+    (as upload_start requires). Anything else is not found rather than a silent new asset."""
+    raw = request.GET.get("asset", "")
+    if not raw:
+        return None
+    if not raw.isdigit():
+        raise Http404("No such asset.")
+    return get_object_or_404(Asset, pk=int(raw), owner=request.user)
+
+
 @editor_required
 @require_GET
 def upload_page(request: HtmxHttpRequest) -> HttpResponse:
     limits = {kind: mb * 1024 * 1024 for kind, mb in settings.UPLOAD_MAX_MB.items()}
-    return render(request, "uploads/upload.html", {"limits": limits})
+    asset = _target_asset(request)
+    placeholder = "SESSION"  # uploader.js puts the session id here
+    config = {
+        "startUrl": reverse("uploads:start"),
+        "partsUrl": reverse("uploads:parts", args=[placeholder]),
+        "finalizeUrl": reverse("uploads:finalize", args=[placeholder]),
+        "placeholder": placeholder,
+        "csrfToken": get_token(request),
+        "asset": asset.pk if asset else None,
+    }
+    return render(request, "uploads/upload.html", {"limits": limits, "asset": asset, "config": config})
 
 
 @editor_required
@@ -67,7 +92,7 @@ def upload_start(request: HtmxHttpRequest) -> JsonResponse:
         try:
             size = int(data.get("size", 0))
             asset_id = int(data["asset"]) if data.get("asset") else None
-        except (TypeError, ValueError) as error:
+        except (TypeError, ValueError, OverflowError) as error:  # JSON allows Infinity: int() overflows
             raise UploadError("Size and asset must be numbers.") from error
         ticket = services.upload_start(owner=request.user, filename=str(data.get("filename", ""))[:1000],  # type: ignore[arg-type]
                                        size=size, content_type=str(data.get("type", "")), asset_id=asset_id)
@@ -101,7 +126,7 @@ def upload_finalize(request: HtmxHttpRequest, session_id: str) -> JsonResponse:
         session = services.upload_finalize(user=request.user, session_id=session_id)  # type: ignore[arg-type]
         body = {"session": str(session.pk), "asset": session.asset_id, "status": session.status,
                 "assetStatus": session.asset.status, "editUrl": f"/studio/assets/{session.asset_id}/edit/"}
-        if session.status == UploadStatus.FAILED:
+        if session.status in (UploadStatus.FAILED, UploadStatus.ABANDONED):
             return JsonResponse({**body, "error": session.error}, status=422)
         return JsonResponse(body)
 

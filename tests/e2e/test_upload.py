@@ -10,19 +10,20 @@ import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from django.conf import settings as django_settings
+from django.core.signals import request_started
 from PIL import Image
-from playwright.sync_api import Page, Request, expect
+from playwright.sync_api import Page, Request, Route, expect
 from pytest_django import Settings
 from pytest_django.live_server_helper import LiveServer
 
 from portal.accounts.models import User
 from portal.integrations import s3
-from portal.library.models import Asset, Kind, Status
-from tests.factories import UserFactory
+from portal.library.models import Asset, Kind, Status, Visibility
+from tests.factories import AssetFactory, UserFactory
 
 pytestmark = pytest.mark.e2e
 
@@ -71,6 +72,8 @@ def bucket(live_server: LiveServer, settings: Settings) -> Iterator[str]:
     s3.bucket_ensure(bucket=name, public_read=False, cors_origins=[live_server.url])
     settings.S3_PRIVATE_BUCKET = name
     yield name
+    for upload in list(s3.multipart_list(bucket=name, prefix="")):  # a test that failed half-way
+        s3.multipart_abort(bucket=name, key=upload.key, upload_id=upload.upload_id)
     s3.delete_prefix(bucket=name, prefix="")
     s3.client().delete_bucket(Bucket=name)
 
@@ -80,19 +83,23 @@ def editor_user(transactional_db: None) -> User:
     return UserFactory(username="uploader", editor=True)  # type: ignore[no-any-return]
 
 
-def open_upload_page(page: Page, live_server: LiveServer, user: User) -> None:
+def open_upload_page(page: Page, live_server: LiveServer, user: User, *, query: str = "",
+                     heading: str = "Upload files") -> None:
     """Log in through the real login page, land on the upload page, and wait for the Dashboard."""
-    page.goto(f"{live_server.url}/accounts/login/?next=/studio/upload/")
+    page.goto(f"{live_server.url}/accounts/login/?next=/studio/upload/{quote(query)}")
     page.fill("#id_username", user.username)
     page.fill("#id_password", PASSWORD)
     with page.expect_navigation():
         page.get_by_role("button", name="Log in").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Upload files")
+    expect(page.get_by_role("heading", level=1)).to_have_text(heading)
     expect(page.locator("#uploader .uppy-Dashboard")).to_be_visible()
 
 
+FILE_INPUT = "#uploader input.uppy-Dashboard-input[name='files[]']:not([webkitdirectory])"  # not the folder picker
+
+
 def add_files(page: Page, *paths: Path) -> None:
-    page.locator("#uploader input.uppy-Dashboard-input[name='files[]']").set_input_files([str(p) for p in paths])
+    page.locator(FILE_INPUT).set_input_files([str(p) for p in paths])
     expect(page.locator(".uppy-Dashboard-Item")).to_have_count(len(paths))
 
 
@@ -129,20 +136,34 @@ def throttle_uploads(page: Page) -> None:
 
 
 def body_size(request: Request) -> int:
-    """What the request carried. A file body may not be readable through the protocol; then its sizes."""
+    """What the request carried: its Content-Length on the wire (a file body is not readable through
+    the DevTools protocol, so post_data_buffer is None for it), or the body itself."""
+    length = request.header_value("content-length")
     body = request.post_data_buffer
-    if body is not None:
-        return len(body)
-    return request.sizes()["requestBodySize"] if request.response() else 0
+    return max(int(length or 0), len(body or b""))
+
+
+@pytest.fixture
+def django_received() -> Iterator[list[tuple[str, int]]]:
+    """(path, Content-Length) of every request the live server (in this process) began to handle."""
+    seen: list[tuple[str, int]] = []
+
+    def record(sender: object, environ: dict[str, str], **kwargs: object) -> None:
+        seen.append((environ.get("PATH_INFO", ""), int(environ.get("CONTENT_LENGTH") or 0)))
+
+    request_started.connect(record, dispatch_uid="tests.e2e.django_received")
+    yield seen
+    request_started.disconnect(dispatch_uid="tests.e2e.django_received")
 
 
 # --- tests -----------------------------------------------------------------------------------
 def test_image_audio_and_video_go_straight_to_s3_and_their_assets_reach_processing(
-    page: Page, live_server: LiveServer, bucket: str, editor_user: User, media: dict[str, Path]
+    page: Page, live_server: LiveServer, bucket: str, editor_user: User, media: dict[str, Path],
+    django_received: list[tuple[str, int]],
 ) -> None:
     open_upload_page(page, live_server, editor_user)
     requests: list[Request] = []
-    page.on("request", requests.append)
+    page.on("request", lambda request: requests.append(request))
     throttle_uploads(page)
     record_progress(page)
 
@@ -153,7 +174,7 @@ def test_image_audio_and_video_go_straight_to_s3_and_their_assets_reach_processi
         row = page.locator("#upload-results li").filter(has_text=path.name)
         expect(row).to_contain_text("Uploaded — processing.", timeout=60_000)
         expect(row.get_by_role("link", name=f"Edit details of {path.name}")).to_be_visible()
-    expect(page.get_by_role("status")).to_contain_text("Uploaded — processing.")
+    expect(page.get_by_role("region", name="Uploads").get_by_role("status")).to_contain_text("Uploaded — processing.")
 
     # Each file's own progress bar moved through values between 0 and 100 %, and ended full.
     seen = progress_seen(page)
@@ -182,6 +203,8 @@ def test_image_audio_and_video_go_straight_to_s3_and_their_assets_reach_processi
     assert any(r.url.endswith("/finalize/") for r in ours)
     for request in ours:
         assert body_size(request) < MAX_API_BODY, (request.method, request.url, body_size(request))
+    assert any(path.endswith("/finalize/") for path, _ in django_received)
+    assert max(length for _, length in django_received) < MAX_API_BODY, django_received
     s3_origin = django_settings.S3_ENDPOINT_URL.rstrip("/")
     posts_to_s3 = [r for r in requests if r.url.startswith(s3_origin) and r.method == "POST"]
     assert len(posts_to_s3) == 3
@@ -202,7 +225,7 @@ def test_a_file_over_its_kinds_limit_is_refused_with_a_clear_message_before_any_
     open_upload_page(page, live_server, editor_user)
     expect(page.locator(".upload-limits")).to_contain_text("up to 1.0 MB")
     requests: list[Request] = []
-    page.on("request", requests.append)
+    page.on("request", lambda request: requests.append(request))
 
     add_files(page, big)
     start_upload(page, 1)
@@ -211,6 +234,91 @@ def test_a_file_over_its_kinds_limit_is_refused_with_a_clear_message_before_any_
     expect(row).to_contain_text("“huge photo.png” is 1.4 MB; the largest image we accept is 1.0 MB.")
     expect(row).to_have_attribute("data-state", "failed")
     expect(page.locator(".uppy-Dashboard-Item.is-error")).to_have_count(1)
-    assert not [r for r in requests if not r.url.startswith(live_server.url)]  # nothing went to S3
+    assert not [r for r in requests if r.url.startswith(django_settings.S3_ENDPOINT_URL.rstrip("/"))]
     assert list(s3.list_objects(bucket=bucket, prefix="")) == []
     assert not Asset.objects.exists()  # refused before anything was created
+
+
+def test_a_file_that_is_not_what_its_name_says_is_refused_after_upload_in_the_servers_words(
+    page: Page, live_server: LiveServer, bucket: str, editor_user: User, tmp_path: Path,
+) -> None:
+    fake = tmp_path / "holiday snap.png"
+    fake.write_text("not an image at all\n" * 100)
+    open_upload_page(page, live_server, editor_user)
+
+    add_files(page, fake)
+    start_upload(page, 1)
+
+    row = page.locator("#upload-results li").filter(has_text=fake.name)
+    expect(row).to_contain_text("“holiday snap.png” is not really an image: its content is text/plain.")
+    expect(row).to_have_attribute("data-state", "failed")
+    asset = Asset.objects.get(owner=editor_user)
+    assert asset.status == Status.FAILED
+    assert list(s3.list_objects(bucket=bucket, prefix="")) == []  # the refused bytes were deleted
+
+
+def test_the_edit_pages_upload_link_puts_one_file_into_that_asset(
+    page: Page, live_server: LiveServer, bucket: str, editor_user: User, media: dict[str, Path],
+) -> None:
+    draft = AssetFactory(owner=editor_user, kind=Kind.AUDIO, status=Status.DRAFT, visibility=Visibility.PRIVATE,
+                         published_at=None, title="Dawn chorus")
+    open_upload_page(page, live_server, editor_user, query=f"?asset={draft.pk}",
+                     heading="Upload a file for “Dawn chorus”")
+
+    expect(page.locator(FILE_INPUT)).not_to_have_attribute("multiple", "")  # one file for one asset
+    add_files(page, media["audio"])
+    start_upload(page, 1)
+
+    expect(page.locator("#upload-results li").filter(has_text="tone.wav")).to_contain_text("Uploaded — processing.")
+    draft.refresh_from_db()
+    assert draft.status == Status.PROCESSING
+    assert draft.original_filename == "tone.wav"
+    assert Asset.objects.count() == 1  # no new asset
+
+
+def test_a_large_file_goes_in_parts_and_a_retry_sends_only_the_part_that_failed(
+    page: Page, live_server: LiveServer, bucket: str, editor_user: User, settings: Settings, tmp_path: Path,
+) -> None:
+    settings.UPLOAD_MULTIPART_THRESHOLD_MB = 1
+    settings.UPLOAD_PART_SIZE_MB = 5  # S3's smallest part
+    big = tmp_path / "poster.png"
+    side = 1950  # about 11.4 MB of noise: three parts
+    Image.frombytes("RGB", (side, side), os.urandom(side * side * 3)).save(big)
+    size = big.stat().st_size
+    open_upload_page(page, live_server, editor_user)
+    puts: list[str] = []
+    page.on("request", lambda r: puts.append(r.url) if r.method == "PUT" else None)
+
+    # The network drops part 2 the first time.
+    dropped: list[str] = []
+
+    def drop_part_2_once(route: Route) -> None:
+        if "partNumber=2" in route.request.url and not dropped:
+            dropped.append(route.request.url)
+            route.abort("connectionreset")
+        else:
+            route.continue_()
+
+    page.route(lambda url: url.startswith(django_settings.S3_ENDPOINT_URL.rstrip("/")), drop_part_2_once)
+    add_files(page, big)
+    start_upload(page, 1)
+
+    row = page.locator("#upload-results li").filter(has_text=big.name)
+    expect(row).to_contain_text("The connection to storage failed. Retry to continue.")
+    assert sorted(part_numbers(puts)) == [1, 2, 3]
+    puts.clear()
+
+    page.get_by_role("button", name="Retry upload").last.click()
+
+    expect(row).to_contain_text("Uploaded — processing.")
+    assert part_numbers(puts) == [2]  # parts 1 and 3 were already in S3: not sent again
+    asset = Asset.objects.get(owner=editor_user)
+    assert asset.status == Status.PROCESSING
+    assert asset.upload_sessions.count() == 1  # the retry resumed the same session
+    info = s3.head(bucket=bucket, key=asset.source_key)
+    assert info is not None
+    assert info.size == size
+
+
+def part_numbers(urls: list[str]) -> list[int]:
+    return [int(n) for url in urls for n in re.findall(r"[?&]partNumber=(\d+)", url)]

@@ -15,4 +15,5 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         s3.bucket_ensure(bucket=settings.S3_PRIVATE_BUCKET, public_read=False, cors_origins=settings.S3_CORS_ORIGINS)
         s3.bucket_ensure(bucket=settings.S3_PUBLIC_BUCKET, public_read=True, cors_origins=["*"])
-        self.stdout.write(f"Buckets ready: {settings.S3_PRIVATE_BUCKET} (private), {settings.S3_PUBLIC_BUCKET} (public)")
+        self.stdout.write(f"Buckets ready: {settings.S3_PRIVATE_BUCKET} (private), "
+                          f"{settings.S3_PUBLIC_BUCKET} (public)")

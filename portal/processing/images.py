@@ -1,0 +1,178 @@
+"""Images: size, EXIF and GPS read once, then upright JPEG and WebP renditions with no metadata."""
+
+from __future__ import annotations
+
+import struct
+import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from portal.processing.common import JPEG, WEBP, Output, Progress, Stages, fit, no_progress, require_content
+from portal.processing.errors import ProcessingError
+from portal.processing.exif import GPS, exif_tags, gps_position
+
+# (name, longest side in pixels), largest first: each is resized from the one before it.
+RENDITIONS = (("large", 1920), ("medium", 960), ("thumb", 320))
+# (extension, Pillow format, content type, save options). JPEG for every browser, WebP for
+# smaller files where supported. Neither gets EXIF or XMP: location and camera serials stay private.
+FORMATS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
+    ("jpg", "JPEG", JPEG, {"quality": 82, "optimize": True, "progressive": True}),
+    ("webp", "WEBP", WEBP, {"quality": 80, "method": 4}),
+)
+# EXIF orientations that swap width and height (90° and 270° turns, with or without a mirror).
+TURNED = {5, 6, 7, 8}
+BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
+# What Pillow's format plugins raise on a header they cannot parse.
+HEADER_ERRORS = (SyntaxError, OSError, ValueError, IndexError, TypeError, struct.error, *BOMB_ERRORS)
+
+
+@dataclass(frozen=True)
+class Rendition:
+    name: str  # "thumb", "medium", "large"
+    path: str  # relative to out_dir: "thumb.jpg"
+    width: int
+    height: int
+    content_type: str
+
+
+@dataclass(frozen=True)
+class ImageResult:
+    width: int  # upright, as shown
+    height: int
+    format: str  # Pillow's name for the source format: "JPEG", "PNG", "WEBP"...
+    exif: dict[str, Any]  # JSON-safe, keyed by tag name; GPS tags are in `gps` only
+    gps: GPS | None
+    renditions: list[Rendition] = field(default_factory=list)
+
+    @property
+    def outputs(self) -> list[Output]:
+        return [(r.path, r.content_type) for r in self.renditions]
+
+    def metadata(self) -> dict[str, Any]:
+        return {
+            "width": self.width,
+            "height": self.height,
+            "format": self.format,
+            "exif": self.exif,
+            "gps": asdict(self.gps) if self.gps else None,
+            "renditions": {r.name: {"width": r.width, "height": r.height} for r in self.renditions},
+        }
+
+
+def process_image(src: Path, out_dir: Path, progress: Progress = no_progress) -> ImageResult:
+    """Read the image's size, EXIF and GPS, then write thumb/medium/large as JPEG and WebP."""
+    stages = Stages(progress, {"read": 40, "renditions": 60})
+    stages.start("read")
+    require_content(src, "image")
+    out_dir.mkdir(parents=True, exist_ok=True)
+    with _opened(src) as image:
+        exif = image.getexif()
+        turned = exif.get(0x0112) in TURNED  # Orientation
+        width, height = (image.height, image.width) if turned else image.size
+        source_format = image.format or "unknown"
+        icc_profile = image.info.get("icc_profile")
+        # A JPEG can be decoded at 1/2, 1/4 or 1/8 scale for free: ask for no more than the
+        # largest rendition needs, so a 60-megapixel photo does not take 180 MB to decode.
+        image.draft(None, fit(image.width, image.height, RENDITIONS[0][1]))
+        upright = _decoded(image)
+        tags, gps = exif_tags(exif), gps_position(exif)
+    stages.report("read", 1.0)
+    renditions = _write_renditions(upright, out_dir, icc_profile, stages)
+    return ImageResult(width, height, source_format, tags, gps, renditions)
+
+
+@contextmanager
+def _opened(src: Path) -> Iterator[Image.Image]:
+    """Image.open with the pixel limit from settings. Pillow only warns between the limit and
+    twice the limit; the warning is made an error here so the limit means what it says."""
+    limit = int(getattr(settings, "PROCESSING_MAX_IMAGE_PIXELS", 60_000_000))
+    # Process-wide, but every caller in a worker wants the same limit.
+    Image.MAX_IMAGE_PIXELS = limit
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(src) as image:
+                yield image
+    except BOMB_ERRORS as exc:
+        raise ProcessingError(_bomb_reason(src, limit)) from exc
+    except UnidentifiedImageError as exc:
+        raise ProcessingError("The image could not be read: it is not an image format we know.") from exc
+    except (OSError, SyntaxError, ValueError, struct.error) as exc:
+        raise ProcessingError(f"The image could not be read: {exc}.") from exc
+
+
+def _decoded(image: Image.Image) -> Image.Image:
+    """Decode (first frame only for animations), turn upright per EXIF, in RGB or RGBA."""
+    image.load()
+    upright = ImageOps.exif_transpose(image)
+    has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
+    mode = "RGBA" if has_alpha else "RGB"
+    converted = upright if upright.mode == mode else upright.convert(mode)
+    converted.info = {}  # nothing of the source's metadata may reach a rendition
+    return converted
+
+
+def _write_renditions(
+    image: Image.Image, out_dir: Path, icc_profile: bytes | None, stages: Stages
+) -> list[Rendition]:
+    renditions: list[Rendition] = []
+    done = 0
+    for name, long_side in RENDITIONS:
+        size = fit(image.width, image.height, long_side)
+        if size != image.size:
+            image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
+            image.info = {}
+        for extension, pillow_format, content_type, options in FORMATS:
+            path = f"{name}.{extension}"
+            _save(image, out_dir / path, pillow_format, options, icc_profile)
+            renditions.append(Rendition(name, path, image.width, image.height, content_type))
+            done += 1
+            stages.report("renditions", done / (len(RENDITIONS) * len(FORMATS)))
+    return renditions
+
+
+def _save(
+    image: Image.Image, path: Path, pillow_format: str, options: dict[str, Any], icc_profile: bytes | None
+) -> None:
+    if pillow_format == "JPEG" and image.mode == "RGBA":
+        # JPEG has no alpha: transparent areas become white, as on a page, not black.
+        flat = Image.new("RGB", image.size, "white")
+        flat.paste(image, mask=image.getchannel("A"))
+        image = flat
+    # The colour profile is kept: it is not personal data, and without it wide-gamut photos look dull.
+    extra = {"icc_profile": icc_profile} if icc_profile else {}
+    image.save(path, pillow_format, **options, **extra)
+
+
+def _bomb_reason(src: Path, limit: int) -> str:
+    megapixels = f"{limit / 1_000_000:g} megapixels"
+    size = _declared_size(src)
+    if size is None:
+        return f"The image is larger than the limit of {megapixels}."
+    return f"The image is {size[0]:,} × {size[1]:,} pixels; the limit is {megapixels}."
+
+
+def _declared_size(src: Path) -> tuple[int, int] | None:
+    """The size the file's header declares, parsed by Pillow's format plugin directly: Image.open
+    refuses a bomb before it says how big it is. Only the header is read, no pixels."""
+    Image.init()
+    with warnings.catch_warnings(), src.open("rb") as fp:
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+        prefix = fp.read(16)
+        for name in Image.ID:
+            factory, accept = Image.OPEN[name]
+            verdict = accept(prefix) if accept else True
+            if not verdict or isinstance(verdict, str):
+                continue
+            fp.seek(0)
+            try:
+                return factory(fp, src.name).size
+            except HEADER_ERRORS:
+                continue
+    return None

@@ -1,0 +1,150 @@
+"""Published public media is copied to the public bucket and served by the CDN (nginx); going
+private, unpublished or deleted removes the copy and purges the CDN at once."""
+
+from __future__ import annotations
+
+import pytest
+import requests
+
+from portal.integrations import cdn, s3
+from portal.library.models import Asset, Status, Visibility
+from portal.library.services import asset_set_published
+from portal.media.services import media_url
+
+pytestmark = pytest.mark.django_db
+TIMEOUT = 10
+
+
+def cdn_get(url: str, **headers: str) -> requests.Response:
+    return requests.get(url, headers=headers, timeout=TIMEOUT)
+
+
+@pytest.fixture
+def published(asset_with_file, editor, django_capture_on_commit_callbacks):
+    """A public video, published through the library service (the sync runs after commit)."""
+    asset = asset_with_file(status=Status.READY)
+    with django_capture_on_commit_callbacks(execute=True):
+        asset_set_published(asset_id=asset.pk, editor=editor, published=True)
+    asset.refresh_from_db()
+    return asset
+
+
+def public_copy(settings, asset: Asset) -> s3.ObjectInfo | None:
+    return s3.head(bucket=settings.S3_PUBLIC_BUCKET, key=asset.public_key) if asset.public_key else None
+
+
+def edit_form(asset: Asset, **changes: str) -> dict[str, object]:
+    return {"title": asset.title, "kind": asset.kind, "description": "", "visibility": asset.visibility,
+            "tags": "", "version": asset.version, **changes}
+
+
+def test_publishing_puts_a_copy_in_the_public_bucket_under_an_unguessable_key(settings, published, video):
+    info = public_copy(settings, published)
+    assert published.public_key.startswith(f"assets/{published.pk}/")
+    assert published.public_key.endswith("/original.mp4")
+    assert len(published.public_key.split("/")[2]) >= 16
+    assert info is not None
+    assert info.size == len(video)
+    assert s3.head(bucket=settings.S3_PRIVATE_BUCKET, key=published.source_key) is not None
+
+
+def test_the_detail_page_plays_from_the_cdn(client, published):
+    html = client.get(published.get_absolute_url()).content.decode()
+    assert f'src="{cdn.url(published.public_key)}"' in html
+    assert media_url(asset=published) == cdn.url(published.public_key)
+
+
+def test_the_cdn_serves_the_bytes_and_caches_them(published, video):
+    first, second = cdn_get(cdn.url(published.public_key)), cdn_get(cdn.url(published.public_key))
+    assert (first.status_code, second.status_code) == (200, 200)
+    assert first.content == second.content == video
+    assert (first.headers["X-Cache-Status"], second.headers["X-Cache-Status"]) == ("MISS", "HIT")
+
+
+def test_the_cdn_answers_range_requests_for_seeking(published, video):
+    cdn_get(cdn.url(published.public_key))
+    response = cdn_get(cdn.url(published.public_key), Range="bytes=1000-1999")
+    assert response.status_code == 206
+    assert response.headers["Content-Range"] == f"bytes 1000-1999/{len(video)}"
+    assert response.content == video[1000:2000]
+
+
+def test_the_cdn_never_reaches_the_private_bucket(settings, published):
+    assert cdn_get(f"{settings.CDN_BASE_URL}/{published.source_key}").status_code in (403, 404)
+    assert cdn_get(f"{settings.CDN_BASE_URL}/../{settings.S3_PRIVATE_BUCKET}/{published.source_key}"
+                   ).status_code in (400, 403, 404)
+
+
+def test_making_it_private_in_the_studio_removes_the_copy_and_the_cdn_stops_serving_it(
+        settings, client_as, editor, published, django_capture_on_commit_callbacks):
+    url = cdn.url(published.public_key)
+    cdn_get(url)
+    assert cdn_get(url).headers["X-Cache-Status"] == "HIT"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as(editor).post(f"/studio/assets/{published.pk}/edit/",
+                                          edit_form(published, visibility=Visibility.PRIVATE))
+    assert response.status_code == 302
+    old = published.public_key
+    published.refresh_from_db()
+    assert published.public_key == ""
+    assert s3.head(bucket=settings.S3_PUBLIC_BUCKET, key=old) is None
+    assert cdn_get(url).status_code in (403, 404)
+
+
+def test_unpublishing_removes_the_copy_and_the_cdn_stops_serving_it(
+        settings, client_as, editor, published, django_capture_on_commit_callbacks):
+    url, old = cdn.url(published.public_key), published.public_key
+    cdn_get(url)
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as(editor).post(f"/studio/assets/{published.pk}/unpublish/")
+    published.refresh_from_db()
+    assert (published.status, published.public_key) == (Status.READY, "")
+    assert s3.head(bucket=settings.S3_PUBLIC_BUCKET, key=old) is None
+    assert cdn_get(url).status_code in (403, 404)
+
+
+def test_deleting_removes_the_copy_the_original_and_the_cdn_entry(
+        settings, client_as, editor, published, django_capture_on_commit_callbacks):
+    url, public_key, source_key = cdn.url(published.public_key), published.public_key, published.source_key
+    cdn_get(url)
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as(editor).post(f"/studio/assets/{published.pk}/delete/")
+    assert not Asset.objects.filter(pk=published.pk).exists()
+    assert s3.head(bucket=settings.S3_PUBLIC_BUCKET, key=public_key) is None
+    assert s3.head(bucket=settings.S3_PRIVATE_BUCKET, key=source_key) is None
+    assert cdn_get(url).status_code in (403, 404)
+
+
+def test_publishing_a_private_asset_makes_no_public_copy(settings, asset_with_file, editor,
+                                                         django_capture_on_commit_callbacks):
+    asset = asset_with_file(visibility=Visibility.PRIVATE)
+    with django_capture_on_commit_callbacks(execute=True):
+        asset_set_published(asset_id=asset.pk, editor=editor, published=True)
+    asset.refresh_from_db()
+    assert asset.public_key == ""
+    assert not list(s3.list_objects(bucket=settings.S3_PUBLIC_BUCKET, prefix=f"assets/{asset.pk}/"))
+
+
+def test_an_unlisted_asset_is_served_by_the_cdn_too(asset_with_file, editor, video,
+                                                   django_capture_on_commit_callbacks):
+    asset = asset_with_file(visibility=Visibility.UNLISTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        asset_set_published(asset_id=asset.pk, editor=editor, published=True)
+    asset.refresh_from_db()
+    assert cdn_get(cdn.url(asset.public_key)).content == video
+
+
+def test_going_public_again_makes_a_new_key_so_old_links_stay_dead(
+        settings, client_as, editor, published, django_capture_on_commit_callbacks):
+    old_url = cdn.url(published.public_key)
+    studio = client_as(editor)
+    with django_capture_on_commit_callbacks(execute=True):
+        studio.post(f"/studio/assets/{published.pk}/edit/", edit_form(published, visibility=Visibility.PRIVATE))
+    published.refresh_from_db()
+    with django_capture_on_commit_callbacks(execute=True):
+        studio.post(f"/studio/assets/{published.pk}/edit/", edit_form(published, visibility=Visibility.PUBLIC))
+    published.refresh_from_db()
+    assert published.public_key
+    assert cdn.url(published.public_key) != old_url
+    assert cdn_get(cdn.url(published.public_key)).status_code == 200
+    assert cdn_get(old_url).status_code in (403, 404)

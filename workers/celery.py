@@ -1,0 +1,21 @@
+"""The Celery app: Redis broker, queues partitioned by cost, thin tasks that call portal services.
+
+Queues: `interactive` (quick, someone is waiting), `media` (transcoding), `bulk` (cleanups,
+reindexing, backfills). Each gets its own worker process in the Procfile.
+"""
+
+from __future__ import annotations
+
+import os
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.conf.task_queues = [Queue("interactive"), Queue("media"), Queue("bulk")]
+app.conf.task_default_queue = "interactive"
+# Tasks live in workers/tasks/, imported lazily once Django is set up (they use the ORM).
+app.autodiscover_tasks(["workers"])

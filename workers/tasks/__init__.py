@@ -1,0 +1,3 @@
+from workers.tasks import uploads
+
+__all__ = ["uploads"]
