@@ -12,10 +12,12 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
 import boto3
+from boto3.exceptions import S3UploadFailedError
 from botocore.config import Config
 from botocore.exceptions import BotoCoreError, ClientError, EndpointConnectionError
 from django.conf import settings
@@ -139,6 +141,23 @@ def put(*, bucket: str, key: str, body: bytes, content_type: str) -> None:
         client().put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)
     except (BotoCoreError, ClientError) as error:
         raise _translate(error) from error
+
+
+def download_file(*, bucket: str, key: str, path: Path) -> None:
+    """Stream an object to a local file (boto3's managed transfer: ranged, parallel for big ones)."""
+    try:
+        client().download_file(bucket, key, str(path))
+    except (BotoCoreError, ClientError) as error:
+        raise _translate(error) from error
+
+
+def upload_file(*, bucket: str, key: str, path: Path, content_type: str, cache_control: str = "") -> None:
+    extra = {"ContentType": content_type, **({"CacheControl": cache_control} if cache_control else {})}
+    try:
+        client().upload_file(str(path), bucket, key, ExtraArgs=extra)
+    except (BotoCoreError, ClientError, S3UploadFailedError) as error:
+        cause = error.__cause__ if isinstance(error, S3UploadFailedError) and error.__cause__ else error
+        raise _translate(cause) from error
 
 
 def copy(*, source_bucket: str, source_key: str, bucket: str, key: str) -> None:

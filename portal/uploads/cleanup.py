@@ -48,7 +48,7 @@ def uploads_cleanup(*, now: datetime) -> dict[str, int]:
     }
 
 
-def upload_abandon(*, session_id: uuid.UUID, now: datetime) -> bool:
+def upload_abandon(*, session_id: uuid.UUID, now: datetime, reason: str = "") -> bool:
     """Give up on one pending session: record why, move its asset from uploading to failed (unless
     another of its uploads is still pending), then free the storage. False if it was not pending."""
     with transaction.atomic():
@@ -57,7 +57,7 @@ def upload_abandon(*, session_id: uuid.UUID, now: datetime) -> bool:
                    .filter(pk=session_id, status=UploadStatus.PENDING).first())
         if session is None:
             return False
-        reason = f"The upload of “{session.original_filename}” was never finished. Upload the file again."
+        reason = reason or f"The upload of “{session.original_filename}” was never finished. Upload the file again."
         session.status, session.error, session.finalized_at = UploadStatus.ABANDONED, reason, now
         session.save(update_fields=["status", "error", "finalized_at"])
         asset = Asset.objects.select_for_update().get(pk=session.asset_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import mimetypes
 import uuid
 from dataclasses import dataclass, field
 from datetime import timedelta
@@ -12,6 +13,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
+from django.urls import reverse
 from django.utils import timezone
 
 from portal.accounts.models import User
@@ -41,7 +43,7 @@ class UploadTicket:
         s = self.session
         return {"session": str(s.pk), "asset": s.asset_id, "key": s.key, "method": self.method, "url": self.url,
                 "fields": self.fields, "uploadId": s.multipart_upload_id, "partSize": s.part_size,
-                "parts": s.part_count, "editUrl": f"/studio/assets/{s.asset_id}/edit/"}
+                "parts": s.part_count, "editUrl": reverse("studio:asset_edit", args=[s.asset_id])}
 
 
 # "a image" reads badly in an error message: each kind with its article.
@@ -73,6 +75,8 @@ def upload_start(*, owner: User, filename: str, size: int, content_type: str,
     """Create (or reuse, to retry) the asset and an upload session, and sign the browser's upload."""
     name = clean_filename(filename)
     content_type = content_type.split(";")[0].strip().lower()[:100]
+    if not content_type:  # some browsers send no type for some files: fall back on the extension
+        content_type = (mimetypes.guess_type(name)[0] or "").lower()
     kind = _check_declared(name=name, size=size, content_type=content_type)
     multipart = size >= settings.UPLOAD_MULTIPART_THRESHOLD_MB * MIB
     with transaction.atomic():
@@ -80,7 +84,8 @@ def upload_start(*, owner: User, filename: str, size: int, content_type: str,
             title = title_from_filename(name)
             asset = Asset.objects.create(owner=owner, kind=kind, title=title, slug=unique_slug(title))
         else:
-            found = Asset.objects.select_for_update().filter(pk=asset_id, owner=owner).first()
+            # Any editor may (re)upload any asset's file: the studio is shared among editors.
+            found = Asset.objects.select_for_update().filter(pk=asset_id).first()
             if found is None:
                 raise UploadNotFound("No such asset.")
             asset = found

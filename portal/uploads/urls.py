@@ -8,4 +8,5 @@ urlpatterns = [
     path("uploads/", views.upload_start, name="start"),
     path("uploads/<str:session_id>/parts/", views.upload_parts, name="parts"),
     path("uploads/<str:session_id>/finalize/", views.upload_finalize, name="finalize"),
+    path("uploads/<str:session_id>/cancel/", views.upload_cancel, name="cancel"),
 ]

@@ -11,6 +11,7 @@ from django.http import Http404, HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.core.http import HtmxHttpRequest
@@ -18,6 +19,7 @@ from portal.integrations.s3 import StorageError, StorageUnavailable
 from portal.library.models import Asset
 from portal.library.studio_views import editor_required
 from portal.uploads import services
+from portal.uploads.cleanup import upload_abandon
 from portal.uploads.errors import UploadError, UploadNotFound
 from portal.uploads.models import UploadStatus
 
@@ -77,6 +79,7 @@ def upload_page(request: HtmxHttpRequest) -> HttpResponse:
         "startUrl": reverse("uploads:start"),
         "partsUrl": reverse("uploads:parts", args=[placeholder]),
         "finalizeUrl": reverse("uploads:finalize", args=[placeholder]),
+        "cancelUrl": reverse("uploads:cancel", args=[placeholder]),
         "placeholder": placeholder,
         "csrfToken": get_token(request),
         "asset": asset.pk if asset else None,
@@ -125,9 +128,23 @@ def upload_finalize(request: HtmxHttpRequest, session_id: str) -> JsonResponse:
     def call() -> JsonResponse:
         session = services.upload_finalize(user=request.user, session_id=session_id)  # type: ignore[arg-type]
         body = {"session": str(session.pk), "asset": session.asset_id, "status": session.status,
-                "assetStatus": session.asset.status, "editUrl": f"/studio/assets/{session.asset_id}/edit/"}
+                "assetStatus": session.asset.status, "editUrl": reverse("studio:asset_edit", args=[session.asset_id])}
         if session.status in (UploadStatus.FAILED, UploadStatus.ABANDONED):
             return JsonResponse({**body, "error": session.error}, status=422)
         return JsonResponse(body)
+
+    return _guarded(call)
+
+
+@editor_required
+@require_POST
+def upload_cancel(request: HtmxHttpRequest, session_id: str) -> JsonResponse:
+    """The editor removed the file: free the storage and the asset now, not at the next cleanup."""
+
+    def call() -> JsonResponse:
+        session = services.session_for(user=request.user, session_id=session_id)  # type: ignore[arg-type]
+        cancelled = upload_abandon(session_id=session.pk, now=timezone.now(),
+                                   reason=f"The upload of “{session.original_filename}” was cancelled.")
+        return JsonResponse({"session": str(session.pk), "cancelled": cancelled})
 
     return _guarded(call)

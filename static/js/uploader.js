@@ -140,11 +140,18 @@
       this.cancelAll()
     }
 
-    // Removing a file stops its requests. A session left pending is cleaned up by the server's
-    // periodic task (there is no abort endpoint yet).
+    // Removing a file stops its requests and tells the server, which frees the storage and marks
+    // the asset at once (keepalive: the request survives the page being closed).
     cancel = (file) => {
       this.controllers.get(file.id)?.abort()
+      const ticket = this.tickets.get(file.id)
       this.tickets.delete(file.id)
+      if (ticket && ticket.state !== 'done') {
+        fetch(sessionUrl(config.cancelUrl, ticket.session), {
+          method: 'POST', credentials: 'same-origin', keepalive: true,
+          headers: { Accept: 'application/json', 'X-CSRFToken': config.csrfToken }
+        }).catch(() => {}) // best effort: the hourly cleanup covers a lost request
+      }
     }
     cancelAll = () => { for (const controller of this.controllers.values()) controller.abort() }
 
@@ -162,7 +169,7 @@
       try {
         if (!this.uppy.getFile(file.id)) return // removed while it waited for its turn
         if (!ticket || ticket.state === 'spent') ticket = await this.start(file, ticket, signal)
-        if (ticket.state === 'new') await this.send(file, ticket, signal)
+        if (ticket.state === 'new') await this.transfer(file, ticket, signal)
         const result = await this.finalize(file, ticket, signal)
         this.tickets.delete(file.id)
         const current = this.uppy.getFile(file.id)
@@ -186,7 +193,7 @@
       return ticket
     }
 
-    async send (file, ticket, signal) {
+    async transfer (file, ticket, signal) {
       try {
         await (ticket.method === 'multipart' ? this.sendParts(file, ticket, signal) : this.sendForm(file, ticket, signal))
       } catch (error) {
@@ -346,7 +353,6 @@
     height: 380,
     proudlyDisplayPoweredByUppy: false,
     hidePauseResumeButton: true, // our uploader resumes on retry, it does not pause
-    showRemoveButtonAfterComplete: true,
     note: 'Video, audio, images and documents. The limits for each kind are listed above.'
   })
   uppy.use(PortalUploader)

@@ -85,11 +85,41 @@ def test_a_body_larger_than_any_real_request_is_refused(api):
     assert response.json() == {"error": "Request too large."}
 
 
-def test_a_retry_on_another_editors_asset_is_not_found(api, other_editor, asset_factory):
+def test_an_editor_may_retry_the_upload_of_a_colleagues_asset(api, other_editor, asset_factory):
     theirs = asset_factory(owner=other_editor, kind=Kind.IMAGE, status=Status.FAILED)
     response = start(api, filename="a.png", size=10, type="image/png", asset=theirs.pk)
+    assert response.status_code == 201
+    theirs.refresh_from_db()
+    assert theirs.status == Status.UPLOADING
+
+
+def test_a_retry_on_an_asset_that_does_not_exist_is_not_found(api):
+    response = start(api, filename="a.png", size=10, type="image/png", asset=987654321)
     assert response.status_code == 404
     assert not UploadSession.objects.exists()
+
+
+def test_a_file_the_browser_gave_no_type_is_typed_by_its_extension(api):
+    response = start(api, filename="Scan.PDF", size=10, type="")
+    assert response.status_code == 201
+    assert UploadSession.objects.get().declared_type == "application/pdf"
+
+
+def test_cancelling_frees_the_asset_at_once(api, editor):
+    ticket = start(api, filename="clip.mp4", size=10, type="video/mp4").json()
+    response = api.post(f"/studio/uploads/{ticket['session']}/cancel/")
+    assert response.json()["cancelled"] is True
+    asset = Asset.objects.get(pk=ticket["asset"])
+    assert asset.status == Status.FAILED
+    assert "was cancelled" in asset.attributes["upload_error"]
+    assert UploadSession.objects.get().status == "abandoned"
+
+
+def test_another_users_session_cannot_be_cancelled(api, client_as, other_editor):
+    ticket = start(api, filename="clip.mp4", size=10, type="video/mp4").json()
+    response = client_as(other_editor).post(f"/studio/uploads/{ticket['session']}/cancel/")
+    assert response.status_code == 404
+    assert UploadSession.objects.get().status == "pending"
 
 
 def test_a_file_of_another_kind_than_the_asset_is_refused(api, editor, asset_factory):
