@@ -29,6 +29,7 @@ lint:
 
 bench: setup
 	$(PY) bench/browse_cache.py
+	$(PY) bench/uploads.py
 
 down:
 	bin/stack down
