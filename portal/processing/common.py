@@ -11,7 +11,9 @@ from django.conf import settings
 from portal.processing.errors import ProcessingError
 
 # (stage name, percent 0-100). The percent is for the whole file, not the stage, so a
-# progress bar fed from it never moves backwards when the next stage starts.
+# progress bar fed from it never moves backwards when the next stage starts. Stage names:
+# image metadata, renditions; video probe, poster, hls, storyboard; audio probe, waveform,
+# preview; document metadata, text, thumbnails (portal/jobs/presentation.py words them).
 Progress = Callable[[str, int], None]
 
 # (path relative to out_dir with "/" separators, content type) of one file the caller uploads.

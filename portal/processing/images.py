@@ -28,8 +28,8 @@ FORMATS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
 # EXIF orientations that swap width and height (90° and 270° turns, with or without a mirror).
 TURNED = {5, 6, 7, 8}
 BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
-# What Pillow's format plugins raise on a header they cannot parse.
-HEADER_ERRORS = (SyntaxError, OSError, ValueError, IndexError, TypeError, struct.error, *BOMB_ERRORS)
+# What Pillow raises on a header or an EXIF block it cannot parse.
+PARSE_ERRORS = (SyntaxError, OSError, ValueError, KeyError, IndexError, TypeError, struct.error)
 
 
 @dataclass(frozen=True)
@@ -67,8 +67,8 @@ class ImageResult:
 
 def process_image(src: Path, out_dir: Path, progress: Progress = no_progress) -> ImageResult:
     """Read the image's size, EXIF and GPS, then write thumb/medium/large as JPEG and WebP."""
-    stages = Stages(progress, {"read": 40, "renditions": 60})
-    stages.start("read")
+    stages = Stages(progress, {"metadata": 40, "renditions": 60})
+    stages.start("metadata")
     require_content(src, "image")
     out_dir.mkdir(parents=True, exist_ok=True)
     with _opened(src) as image:
@@ -81,8 +81,8 @@ def process_image(src: Path, out_dir: Path, progress: Progress = no_progress) ->
         # largest rendition needs, so a 60-megapixel photo does not take 180 MB to decode.
         image.draft(None, fit(image.width, image.height, RENDITIONS[0][1]))
         upright = _decoded(image)
-        tags, gps = exif_tags(exif), gps_position(exif)
-    stages.report("read", 1.0)
+        tags, gps = _camera_data(exif)
+    stages.report("metadata", 1.0)
     renditions = _write_renditions(upright, out_dir, icc_profile, stages)
     return ImageResult(width, height, source_format, tags, gps, renditions)
 
@@ -111,11 +111,23 @@ def _decoded(image: Image.Image) -> Image.Image:
     """Decode (first frame only for animations), turn upright per EXIF, in RGB or RGBA."""
     image.load()
     upright = ImageOps.exif_transpose(image)
+    if upright.mode.startswith("I") or upright.mode == "F":
+        # 16-bit and 32-bit greyscale (scans, TIFFs): Pillow's convert would clip everything
+        # above 255 to white, so scale 0-65535 down to 0-255 first.
+        upright = upright.convert("I").point(lambda value: value * (1 / 256)).convert("L")
     has_alpha = upright.mode in ("RGBA", "LA", "PA") or "transparency" in upright.info
     mode = "RGBA" if has_alpha else "RGB"
     converted = upright if upright.mode == mode else upright.convert(mode)
     converted.info = {}  # nothing of the source's metadata may reach a rendition
     return converted
+
+
+def _camera_data(exif: Image.Exif) -> tuple[dict[str, Any], GPS | None]:
+    """EXIF is the camera's word and often malformed: a bad tag costs the tags, never the image."""
+    try:
+        return exif_tags(exif), gps_position(exif)
+    except PARSE_ERRORS:
+        return {}, None
 
 
 def _write_renditions(
@@ -127,7 +139,6 @@ def _write_renditions(
         size = fit(image.width, image.height, long_side)
         if size != image.size:
             image = image.resize(size, Image.Resampling.LANCZOS, reducing_gap=3.0)
-            image.info = {}
         for extension, pillow_format, content_type, options in FORMATS:
             path = f"{name}.{extension}"
             _save(image, out_dir / path, pillow_format, options, icc_profile)
@@ -173,6 +184,6 @@ def _declared_size(src: Path) -> tuple[int, int] | None:
             fp.seek(0)
             try:
                 return factory(fp, src.name).size
-            except HEADER_ERRORS:
+            except (*PARSE_ERRORS, *BOMB_ERRORS):
                 continue
     return None

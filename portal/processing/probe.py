@@ -9,7 +9,7 @@ from typing import Any
 
 from portal.processing.common import max_seconds, require_content
 from portal.processing.errors import ProcessingError
-from portal.processing.tools import FFPROBE, LOCAL_INPUT, run
+from portal.processing.tools import FFPROBE, LOCAL_INPUT, run, run_ffmpeg
 
 # A probe reads headers only; a file that keeps ffprobe busy longer than this is not media.
 PROBE_SECONDS = 120.0
@@ -53,6 +53,18 @@ def duration(info: dict[str, Any]) -> float | None:
     values = [_number(value) for value in candidates]
     known = [value for value in values if value is not None and value > 0]
     return max(known) if known else None
+
+
+def measured_duration(src: Path, *, stream: str, noun: str) -> float:
+    """Seconds, by reading every packet of one stream ("0:v:0") without decoding any. For files
+    that say nothing about their length: WebM recorded in a browser writes no duration."""
+    seconds = run_ffmpeg(
+        [*LOCAL_INPUT, "-i", str(src), "-map", stream, "-c", "copy", "-f", "null", "-"],
+        failure=f"The {noun} could not be read", duration=0, on_fraction=lambda _: None,
+    )
+    if seconds <= 0:
+        raise ProcessingError(f"The {noun} could not be read: it holds nothing to play.")
+    return seconds
 
 
 def display_size(stream: dict[str, Any]) -> tuple[int, int]:
