@@ -39,6 +39,8 @@ INSTALLED_APPS = [
     "portal.ops",
     "portal.uploads",
     "portal.media",
+    "portal.jobs",
+    "portal.processing",
 ]
 
 MIDDLEWARE = [

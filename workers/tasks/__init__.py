@@ -1,3 +1,3 @@
-from workers.tasks import uploads
+from workers.tasks import processing, uploads
 
-__all__ = ["uploads"]
+__all__ = ["processing", "uploads"]

@@ -1,0 +1,142 @@
+"""The task broker as the jobs app sees it: enqueue by name, revoke, queue lengths, worker health.
+
+Every call opens its connection from `settings.CELERY_BROKER_URL` at call time, with short
+timeouts, so a dashboard never hangs on a dead broker and tests can point it at their own
+Redis database. Queue lengths are read with LLEN of kombu's Redis keys: the queue's own name
+for priority 0 and `<name>\\x06\\x16<priority>` for the other priority steps, as kombu's Redis
+transport names them (`Channel._q_for_pri`); `unacked` is the hash of messages a worker holds.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import redis
+from django.conf import settings
+from kombu import Connection
+from kombu.exceptions import KombuError
+from kombu.transport.redis import PRIORITY_STEPS, Channel
+
+if TYPE_CHECKING:
+    from celery import Celery
+
+log = logging.getLogger(__name__)
+
+TASK_NAME = "processing.run"
+TIMEOUT_S = 0.5
+# A broker hiccup at enqueue time is retried briefly; longer, and the editor's request would hang.
+RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+UNACKED_KEY = "unacked"
+
+# What a broken connection raises, whichever layer notices first.
+BROKER_ERRORS: tuple[type[BaseException], ...] = (KombuError, redis.RedisError, OSError)
+
+
+class BrokerUnavailable(Exception):
+    pass
+
+
+def celery_app() -> Celery:
+    # Imported on first use, not at module import: workers.celery imports every task module
+    # when it loads (autodiscover with force=True), and the processing task imports the
+    # services that import this module, so a top-level import here would be a cycle.
+    from workers.celery import app  # noqa: PLC0415 - see above
+
+    return app
+
+
+def queue_names() -> list[str]:
+    return [queue.name for queue in celery_app().conf.task_queues or []]
+
+
+@contextmanager
+def _connection() -> Iterator[Connection]:
+    with celery_app().connection_for_write(settings.CELERY_BROKER_URL, connect_timeout=TIMEOUT_S) as conn:
+        yield conn
+
+
+def enqueue(*, job_id: int, queue: str, task_id: str) -> None:
+    """Send `processing.run(job_id)` by name; the task lives in workers/, never imported here."""
+    with _connection() as conn:
+        celery_app().send_task(TASK_NAME, args=[job_id], queue=queue, task_id=task_id, connection=conn,
+                               retry=True, retry_policy=RETRY_POLICY)
+
+
+def revoke(*, task_id: str) -> None:
+    """Ask every worker to skip this task id (a queued task is then dropped when it is reached).
+
+    Not `terminate=True`: killing a worker's child mid-transcode leaves temporary files and a
+    half-written rendition; a running job sees its cancellation at its next progress report
+    (services.job_progress returns False) and stops cleanly.
+    """
+    with _connection() as conn:
+        celery_app().control.revoke(task_id, connection=conn)
+
+
+@dataclass(frozen=True)
+class QueueDepth:
+    name: str
+    waiting: int
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    reachable: bool
+    queues: list[QueueDepth] = field(default_factory=list)
+    reserved: int = 0  # delivered to a worker, not yet acknowledged (acks_late: running or prefetched)
+    workers: list[str] = field(default_factory=list)
+    error: str = ""
+
+
+def _priority_keys(queue: str) -> list[str]:
+    return [queue if step == 0 else f"{queue}{Channel.sep}{step}" for step in PRIORITY_STEPS]
+
+
+def queue_depths() -> tuple[list[QueueDepth], int]:
+    """LLEN of every queue (all priority steps) and HLEN of the unacked hash, in one round trip."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=TIMEOUT_S,
+                                  socket_connect_timeout=TIMEOUT_S)
+    names = queue_names()
+    try:
+        pipe = client.pipeline(transaction=False)
+        for name in names:
+            for key in _priority_keys(name):
+                pipe.llen(key)
+        pipe.hlen(UNACKED_KEY)
+        counts = pipe.execute()
+    except redis.RedisError as error:
+        raise BrokerUnavailable(str(error)) from error
+    finally:
+        client.close()
+    steps = len(PRIORITY_STEPS)
+    depths = [QueueDepth(name, sum(counts[i * steps:(i + 1) * steps])) for i, name in enumerate(names)]
+    return depths, int(counts[-1])
+
+
+def workers_answering(timeout: float = TIMEOUT_S) -> list[str]:
+    """Names of the workers that answer a ping within the timeout (waits the whole timeout)."""
+    try:
+        with _connection() as conn:
+            replies = celery_app().control.ping(timeout=timeout, connection=conn)
+    except BROKER_ERRORS as error:
+        raise BrokerUnavailable(str(error)) from error
+    return sorted(name for reply in replies or [] for name in reply)
+
+
+def broker_status() -> BrokerStatus:
+    """What the dashboard shows; a dead broker is a status, never an exception."""
+    try:
+        queues, reserved = queue_depths()
+    except BrokerUnavailable as error:
+        log.warning("jobs dashboard: broker unreachable: %s", error)
+        return BrokerStatus(reachable=False, error=str(error))
+    try:
+        workers = workers_answering()
+    except BrokerUnavailable as error:
+        log.warning("jobs dashboard: worker ping failed: %s", error)
+        return BrokerStatus(reachable=False, queues=queues, reserved=reserved, error=str(error))
+    return BrokerStatus(reachable=True, queues=queues, reserved=reserved, workers=workers)

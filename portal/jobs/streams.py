@@ -1,0 +1,117 @@
+"""The progress streams (Server-Sent Events): one asset's job, and every job for the dashboard.
+
+Async views, served in production by uvicorn (`uvicorn config.asgi:application`, the Procfile's
+`stream` process) behind the balancer's route for `/studio/**/stream`; gunicorn's threads never
+hold a stream. See portal/jobs/README.md for the deployment and sse.py for the stream itself.
+
+Editors only: anyone else, and any asset the user may not see, gets a 404 (a login redirect is
+useless to an EventSource, and the URL must not reveal which assets exist).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Iterator
+
+import redis
+from asgiref.sync import sync_to_async
+from django.contrib.auth.models import AnonymousUser
+from django.core.handlers.asgi import ASGIRequest
+from django.db import connections
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
+from django.template.loader import render_to_string
+from django.views.decorators.http import require_GET
+
+from portal.accounts.models import User
+from portal.jobs import progress, selectors, sse
+from portal.jobs.presentation import ProgressView
+from portal.library.models import Asset
+
+log = logging.getLogger(__name__)
+
+
+def may_watch(user: User | AnonymousUser, asset_id: int | None) -> bool:
+    if not getattr(user, "is_editor", False):
+        return False
+    return asset_id is None or Asset.objects.visible_to(user).filter(pk=asset_id).exists()
+
+
+def _authorize(user: User | AnonymousUser, asset_id: int | None) -> progress.ProgressEvent | None:
+    """Permission check, and the job's row as the fallback last state, in one hop to a thread.
+
+    Closes the database connection before the stream starts: under ASGI every request runs its
+    sync code on a thread of its own, so a connection left open would stay open, idle, for as
+    long as the stream lasts (hundreds of streams would exhaust PostgreSQL's connections).
+    """
+    try:
+        if not may_watch(user, asset_id):
+            raise Http404("No such asset.")
+        if asset_id is None:
+            return None
+        job = selectors.job_latest_for_asset(asset_id=asset_id)
+        return progress.event_for(job) if job is not None else None
+    finally:
+        connections.close_all()
+
+
+def render_status(event: progress.ProgressEvent) -> str:
+    return render_to_string("jobs/_progress.html#status", {"p": ProgressView.from_event(event), "streamed": True})
+
+
+def render_cell(event: progress.ProgressEvent) -> str:
+    return render_to_string("jobs/dashboard.html#cell", {"p": ProgressView.from_event(event)})
+
+
+def _event_stream(response_body: Iterator[bytes] | AsyncIterator[bytes]) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(response_body, content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache, no-store"
+    response["X-Accel-Buffering"] = "no"  # nginx: pass each event on at once
+    return response
+
+
+def _unavailable() -> HttpResponse:
+    # The EventSource errors, and the page's progress.js switches to polling the database.
+    return HttpResponse("Progress stream unavailable.\n", status=503, content_type="text/plain",
+                        headers={"Retry-After": "5"})
+
+
+async def _open(request: HttpRequest, channel: str, last_key: str | None, feed: sse.Feed,
+                fallback: progress.ProgressEvent | None) -> HttpResponseBase:
+    if isinstance(request, ASGIRequest):
+        try:
+            apubsub, aclient, raw = await sse.asubscribe(channel, last_key)
+        except redis.RedisError:
+            log.warning("progress stream: cannot subscribe to %s", channel, exc_info=True)
+            return _unavailable()
+        first = _first(feed, raw, fallback)
+        return _event_stream(sse.apump(apubsub, aclient, feed, first))
+    try:  # WSGI (runserver): a blocking iterator
+        pubsub, client, raw = sse.subscribe(channel, last_key)
+    except redis.RedisError:
+        log.warning("progress stream: cannot subscribe to %s", channel, exc_info=True)
+        return _unavailable()
+    return _event_stream(sse.pump(pubsub, client, feed, _first(feed, raw, fallback)))
+
+
+def _first(feed: sse.Feed, raw: bytes | None, fallback: progress.ProgressEvent | None) -> bytes:
+    """The last known state: Redis's copy, or the job's row when Redis has none (expired, flushed)."""
+    if raw is not None and progress.decode(raw) is not None:
+        return feed.frames(raw)
+    if fallback is not None:
+        return feed.frames(progress.encode(fallback))
+    return b""
+
+
+@require_GET
+async def asset_stream(request: HttpRequest, asset_id: int) -> HttpResponseBase:
+    user = await request.auser()
+    fallback = await sync_to_async(_authorize)(user, asset_id)
+    return await _open(request, progress.asset_channel(asset_id), progress.last_state_key(asset_id),
+                       sse.AssetFeed(render_status), fallback)
+
+
+@require_GET
+async def dashboard_stream(request: HttpRequest) -> HttpResponseBase:
+    user = await request.auser()
+    await sync_to_async(_authorize)(user, None)
+    return await _open(request, progress.DASHBOARD_CHANNEL, None, sse.DashboardFeed(render_cell), None)

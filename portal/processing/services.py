@@ -1,0 +1,123 @@
+"""Processing an asset: fetch the original, run the pipeline, store the outputs, record the results.
+
+Idempotent by construction, so a redelivered task (a worker killed mid-run) is harmless: outputs
+go under a prefix owned by the job (`renditions/<asset>/<job>/`), so a second run overwrites the
+first one's files instead of adding to them, and the asset switches to them in one transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from functools import partial
+from pathlib import Path
+
+from django.conf import settings
+from django.db import transaction
+
+from portal.integrations import s3
+from portal.jobs.errors import IllegalJobTransition
+from portal.jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
+from portal.library.models import Asset, Kind, Status
+from portal.library.services import announce_asset
+from portal.processing.dispatch import process
+from portal.processing.errors import ProcessingError
+
+log = logging.getLogger(__name__)
+# Quick work someone is waiting for goes to `interactive`; transcoding to `media`.
+QUEUE_FOR_KIND: dict[str, str] = {Kind.IMAGE: "interactive", Kind.DOCUMENT: "interactive", Kind.VIDEO: "media", Kind.AUDIO: "media"}
+
+
+class JobStopped(Exception):
+    """The job was cancelled (or finished elsewhere) while running: stop quietly."""
+
+
+def processing_request(*, asset_id: int) -> None:
+    """Queue processing of an asset's current file (after an upload, or an editor's re-run)."""
+    kind = Asset.objects.values_list("kind", flat=True).get(pk=asset_id)
+    job_create(asset_id=asset_id, queue=QUEUE_FOR_KIND[kind])
+
+
+def processing_rerun(*, asset_id: int) -> None:
+    """An editor asks for processing again. A failed asset goes back to "processing"; a ready or
+    published one keeps its state (and stays visible) while the new run replaces its outputs."""
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().get(pk=asset_id)
+        if not asset.has_file:
+            raise ProcessingError("This asset has no file to process yet: upload one first.")
+        if asset.status == Status.FAILED:
+            asset.move_to(Status.PROCESSING)
+            asset.save(update_fields=["status", "updated_at"])
+        processing_request(asset_id=asset.pk)
+
+
+def processing_run(*, job_id: int) -> None:
+    """What the `processing.run` task does. Transient storage errors propagate (the task retries);
+    a ProcessingError fails the job with its readable reason and leaves earlier outputs intact."""
+    try:
+        job = job_start(job_id=job_id)
+    except IllegalJobTransition:
+        return  # cancelled or already finished: nothing to do
+    asset = Asset.objects.get(pk=job.asset_id)
+
+    def progress(stage: str, percent: int) -> None:
+        if not job_progress(job_id=job_id, stage=stage, percent=percent):
+            raise JobStopped(stage)  # the pipeline kills its running tool when the callback raises
+
+    try:
+        if not asset.source_key:
+            raise ProcessingError("This asset has no file to process.")
+        prefix = f"renditions/{asset.pk}/{job.pk}/"
+        with tempfile.TemporaryDirectory(prefix="portal-job-", dir=settings.PROCESSING_WORK_DIR or None) as tmp:
+            source, out = Path(tmp, "source"), Path(tmp, "out")
+            out.mkdir()
+            progress("download", 0)
+            s3.download_file(bucket=settings.S3_PRIVATE_BUCKET, key=asset.source_key, path=source)
+            result = process(asset.kind, source, out, progress)
+            outputs = result.outputs
+            for index, (relative, content_type) in enumerate(outputs):
+                s3.upload_file(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + relative, path=out / relative,
+                               content_type=content_type)
+                progress("store", int(100 * (index + 1) / max(len(outputs), 1)))
+        _record(asset_id=asset.pk, prefix=prefix, metadata=result.metadata(), outputs=[r for r, _ in outputs])
+    except JobStopped:
+        log.info("processing job %s stopped: it was cancelled", job_id)
+        return
+    except ProcessingError as error:
+        job_fail(job_id=job_id, reason=error.reason)
+        _mark_failed(asset_id=asset.pk, reason=error.reason)
+        return
+    job_succeed(job_id=job_id)
+
+
+def _record(*, asset_id: int, prefix: str, metadata: dict[str, object], outputs: list[str]) -> None:
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().get(pk=asset_id)
+        previous = asset.attributes.get("renditions_prefix")
+        asset.attributes = {
+            **{k: v for k, v in asset.attributes.items() if k not in ("processing_error",)},
+            "media": metadata, "renditions_prefix": prefix, "renditions": outputs,
+        }
+        if asset.status == Status.PROCESSING:  # a re-run of a ready or published asset keeps its state
+            asset.move_to(Status.READY)
+        asset.save(update_fields=["attributes", "status", "updated_at"])
+        transaction.on_commit(partial(announce_asset, asset.pk, "processed"))
+        if previous and previous != prefix:  # the old run's files, once nothing points at them
+            transaction.on_commit(partial(_delete_prefix, previous))
+
+
+def _delete_prefix(prefix: str) -> None:
+    try:
+        s3.delete_prefix(bucket=settings.S3_PRIVATE_BUCKET, prefix=prefix)
+    except s3.StorageError:
+        log.warning("could not delete old renditions under %s; the orphan sweep will", prefix)
+
+
+def _mark_failed(*, asset_id: int, reason: str) -> None:
+    with transaction.atomic():
+        asset = Asset.objects.select_for_update().get(pk=asset_id)
+        asset.attributes = {**asset.attributes, "processing_error": reason}
+        if asset.status == Status.PROCESSING:
+            asset.move_to(Status.FAILED)
+        asset.save(update_fields=["attributes", "status", "updated_at"])
+        transaction.on_commit(partial(announce_asset, asset.pk, "failed"))
