@@ -136,6 +136,15 @@ def read_prefix(*, bucket: str, key: str, size: int = 8192) -> bytes:
         raise _translate(error) from error
 
 
+def read(*, bucket: str, key: str, max_bytes: int = 1024 * 1024) -> bytes:
+    """A small object's bytes (playlists, captions); refuses to read more than max_bytes."""
+    try:
+        body = client().get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{max_bytes - 1}")["Body"]
+        return bytes(body.read())
+    except (BotoCoreError, ClientError) as error:
+        raise _translate(error) from error
+
+
 def put(*, bucket: str, key: str, body: bytes, content_type: str) -> None:
     try:
         client().put_object(Bucket=bucket, Key=key, Body=body, ContentType=content_type)

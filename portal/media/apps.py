@@ -13,7 +13,7 @@ def _on_asset_changed(sender: Any, asset_id: int, change: str, **kwargs: Any) ->
     # Runs after commit: a storage failure must not turn the editor's saved change into an error page.
     # The asset keeps its state, and the next change (or a re-run) brings the public copy in step.
     try:
-        media_publication_sync(asset_id=asset_id, deleted=change == "deleted")
+        media_publication_sync(asset_id=asset_id, deleted=change == "deleted", reprocessed=change == "processed")
     except StorageError:
         log.exception("media publication sync failed for asset %s (%s)", asset_id, change)
 

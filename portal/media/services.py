@@ -23,18 +23,29 @@ def public_prefix(asset_id: int) -> str:
     return f"assets/{asset_id}/"
 
 
-def media_publication_sync(*, asset_id: int, deleted: bool = False) -> None:
+def media_publication_sync(*, asset_id: int, deleted: bool = False, reprocessed: bool = False) -> None:
     asset = None if deleted else Asset.objects.filter(pk=asset_id).first()
     if asset is None:
         _unpublish_all(asset_id)
         s3.delete_prefix(bucket=settings.S3_PRIVATE_BUCKET, prefix=f"originals/{asset_id}/")
+        s3.delete_prefix(bucket=settings.S3_PRIVATE_BUCKET, prefix=f"renditions/{asset_id}/")
         return
     should_be_public = asset.has_file and asset.is_public_media
+    if should_be_public and asset.public_key and reprocessed:
+        # New renditions: publish them under a new token, so no cache can mix old and new files.
+        _unpublish_all(asset.pk)
+        asset.public_key = ""
     if should_be_public and not asset.public_key:
+        directory = f"{public_prefix(asset.pk)}{secrets.token_urlsafe(12)}/"
         extension = mimetypes.guess_extension(asset.source_type) or ""
-        key = f"{public_prefix(asset.pk)}{secrets.token_urlsafe(12)}/original{extension}"
+        key = f"{directory}original{extension}"
         s3.copy(source_bucket=settings.S3_PRIVATE_BUCKET, source_key=asset.source_key,
                 bucket=settings.S3_PUBLIC_BUCKET, key=key)
+        # Renditions keep their relative layout, so HLS playlists' relative URIs work from the CDN.
+        prefix = asset.attributes.get("renditions_prefix", "")
+        for relative in asset.attributes.get("renditions", []) if prefix else []:
+            s3.copy(source_bucket=settings.S3_PRIVATE_BUCKET, source_key=prefix + relative,
+                    bucket=settings.S3_PUBLIC_BUCKET, key=f"{directory}r/{relative}")
         Asset.objects.filter(pk=asset.pk).update(public_key=key)  # not an edit: no version bump
     elif not should_be_public and asset.public_key:
         _unpublish_all(asset.pk)
@@ -56,3 +67,16 @@ def media_url(*, asset: Asset, download: bool = False) -> str | None:
     return s3.presigned_get(bucket=settings.S3_PRIVATE_BUCKET, key=asset.source_key,
                             expires_s=settings.PRIVATE_URL_SECONDS,
                             filename=asset.original_filename or "download", inline=not download)
+
+
+def rendition_url(*, asset: Asset, relative: str) -> str | None:
+    """A rendition's URL (poster, thumbnail, preview…): the CDN for public media, else a short-lived
+    signed URL. Call only after the viewer's permission check (or for listed assets)."""
+    prefix = asset.attributes.get("renditions_prefix")
+    if not prefix or relative not in asset.attributes.get("renditions", []):
+        return None
+    if asset.is_public_media and asset.public_key:
+        return cdn.url(f"{asset.public_key.rsplit('/', 1)[0]}/r/{relative}")
+    return s3.presigned_get(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + relative,
+                            expires_s=settings.PRIVATE_URL_SECONDS, filename=relative.rsplit("/", 1)[-1],
+                            inline=True)

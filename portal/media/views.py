@@ -1,11 +1,13 @@
 """Downloads: the permission check here, the bytes from the CDN or a short-lived signed URL."""
 
 from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from portal.core.http import HtmxHttpRequest
 from portal.library.selectors import asset_detail
+from portal.media.hls import playlist_for_viewer
 from portal.media.services import media_url
 
 
@@ -17,3 +19,17 @@ def download(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     if url is None:
         raise Http404("No such file")
     return HttpResponseRedirect(url)
+
+
+@never_cache
+@require_GET
+def hls_playlist(request: HtmxHttpRequest, slug: str, relative: str) -> HttpResponse:
+    """A private (or unpublished) video's playlists: only for viewers who may open the asset."""
+    asset = asset_detail(viewer=request.user, slug=slug)
+    if asset is None:
+        raise Http404("No such asset")
+    text = playlist_for_viewer(asset=asset, relative=relative,
+                               playlist_url=lambda target: reverse("media:hls", args=[slug, target]))
+    if text is None:
+        raise Http404("No such playlist")
+    return HttpResponse(text, content_type="application/vnd.apple.mpegurl")

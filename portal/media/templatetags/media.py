@@ -1,9 +1,16 @@
-"""{% media_url asset as url %}: the playback URL, for templates whose view already checked access."""
+"""Media URLs and drawings for templates whose view already checked the viewer's access."""
+
+from __future__ import annotations
 
 from django import template
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 
+from portal.integrations import cdn
 from portal.library.models import Asset
 from portal.media.services import media_url as build_media_url
+from portal.media.services import rendition_url as build_rendition_url
 
 register = template.Library()
 
@@ -11,3 +18,43 @@ register = template.Library()
 @register.simple_tag
 def media_url(asset: Asset) -> str:
     return build_media_url(asset=asset) or ""
+
+
+@register.simple_tag
+def rendition_url(asset: Asset, relative: str) -> str:
+    return build_rendition_url(asset=asset, relative=relative) or ""
+
+
+@register.simple_tag
+def hls_url(asset: Asset) -> str:
+    """The master playlist: from the CDN for public media, else from the portal (segments signed)."""
+    master = (asset.attributes.get("media") or {}).get("hls", {}).get("master")
+    if not master or master not in asset.attributes.get("renditions", []):
+        return ""
+    if asset.is_public_media and asset.public_key:
+        return cdn.url(f"{asset.public_key.rsplit('/', 1)[0]}/r/{master}")
+    return reverse("media:hls", args=[asset.slug, master])
+
+
+@register.simple_tag
+def waveform(asset: Asset) -> SafeString:
+    """The audio's peaks as an SVG drawing (bars mirrored around the middle line)."""
+    peaks = (asset.attributes.get("media") or {}).get("peaks") or []
+    if not peaks:
+        return SafeString("")
+    bars = format_html_join("", '<rect x="{}" y="{}" width="2" height="{}"/>', (
+        (i * 3, round(50 - 48 * float(p), 1), round(max(96 * float(p), 1), 1)) for i, p in enumerate(peaks)))
+    return format_html('<svg class="waveform" viewBox="0 0 {} 100" preserveAspectRatio="none" role="img" '
+                       'aria-label="Waveform of the recording">{}</svg>', len(peaks) * 3, bars)
+
+
+THUMBNAILS = {"image": "thumb.jpg", "video": "poster.jpg", "document": "thumbnail.jpg"}
+
+
+@register.simple_tag
+def card_thumbnail(asset: Asset) -> str:
+    """A listing card's picture: CDN URLs only (cards are cached and shared; a signed URL would expire)."""
+    relative = THUMBNAILS.get(asset.kind)
+    if not relative or not asset.public_key or relative not in asset.attributes.get("renditions", []):
+        return ""
+    return cdn.url(f"{asset.public_key.rsplit('/', 1)[0]}/r/{relative}")

@@ -1,0 +1,372 @@
+"""How fast do progress events reach the page, and do open streams cost page serving anything?
+
+One run, over loopback, with real servers started by this script and stopped at its end:
+  1. lag, publish → SSE client: p50/p95 from `progress.publish()` (what a worker calls) to a client
+     of /studio/assets/<id>/progress/stream on uvicorn having parsed that event, first with one
+     stream open, then with 200 (10 per asset on 20 assets, events round-robin);
+  2. page serving: requests/s of /healthz through gunicorn (config/gunicorn.py) while the uvicorn
+     process holds 200 open progress streams (idle; and receiving 2 events/s per asset), divided
+     by the same with no stream open; alternating wrk rounds, medians. Goal >= 0.9.
+
+Run it with `.venv/bin/python bench/progress.py`; bench/README.md says what each figure means.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from types import FrameType
+from urllib.parse import urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST = "127.0.0.1"
+BENCH_DB = "portal_bench_progress"
+ADMIN_DB_URL = os.environ.get("DATABASE_URL", "postgres://portal:portal@127.0.0.1:15432/portal")
+LOG_DIR = ROOT / "var" / "bench"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind((HOST, 0))
+        return int(probe.getsockname()[1])
+
+
+# A private Redis server: pub/sub channels are server-wide (not per database), so on the stack's
+# shared Redis the bench's events would reach a developer's open pages, and theirs would skew ours.
+REDIS_PORT = free_port()
+BENCH_ENV = {
+    "DJANGO_ENV": "development",  # production's code paths without its secret key and HTTPS redirect
+    "DJANGO_DEBUG": "false",
+    "DATABASE_URL": urlunsplit(urlsplit(ADMIN_DB_URL)._replace(path=f"/{BENCH_DB}")),
+    "CACHE_URL": f"redis://{HOST}:{REDIS_PORT}/1",
+    "PROGRESS_REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/0",
+    "LOG_LEVEL": "WARNING",
+    "WEB_CONCURRENCY": "2",
+    "GUNICORN_THREADS": "4",
+}
+os.environ.update(BENCH_ENV)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+sys.path.insert(0, str(ROOT))
+
+import django  # noqa: E402 - the environment above must be in place before the settings load
+
+django.setup()
+
+import psycopg  # noqa: E402
+from django.conf import settings  # noqa: E402
+from django.contrib.sessions.backends.cached_db import SessionStore  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from psycopg import sql  # noqa: E402
+
+from portal.accounts.models import User  # noqa: E402
+from portal.accounts.services import user_make_editor  # noqa: E402
+from portal.jobs import progress  # noqa: E402
+from portal.jobs.models import Job, JobStatus  # noqa: E402
+from portal.library.models import Asset, Kind  # noqa: E402
+
+GOAL_RATIO = 0.9
+STREAMS = 200
+ASSETS = 20
+
+
+# --- servers ------------------------------------------------------------------------------------
+
+
+def start(name: str, argv: list[str], ready: str) -> subprocess.Popen[bytes]:
+    """A server in its own process group (so stop() ends it and its children, nothing else),
+    waited for until `ready` (a URL answering 200, or host:port accepting connections)."""
+    LOG_DIR.mkdir(parents=True, exist_ok=True)
+    with (LOG_DIR / f"progress-{name}.log").open("w") as log:
+        server = subprocess.Popen(argv, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"{name} exited: see {LOG_DIR / f'progress-{name}.log'}")
+        with contextlib.suppress(OSError, IndexError, ValueError):
+            if ready.startswith("http://"):
+                if http_get(ready) == 200:
+                    return server
+            else:  # host:port accepting connections
+                socket.create_connection(tuple(ready.rsplit(":", 1)), timeout=1).close()
+                return server
+        time.sleep(0.1)
+    stop(server)
+    raise SystemExit(f"{name} did not come up within 30s: see {LOG_DIR / f'progress-{name}.log'}")
+
+
+def stop(server: subprocess.Popen[bytes]) -> None:
+    if server.poll() is not None:
+        return
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGTERM)
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGKILL)
+        server.wait()
+
+
+def http_get(url: str) -> int:
+    parts = urlsplit(url)
+    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
+        sock.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n".encode())
+        return int(sock.recv(64).split(b" ")[1])
+
+
+@contextlib.contextmanager
+def servers() -> Iterator[tuple[str, str, subprocess.Popen[bytes]]]:
+    venv = ROOT / ".venv" / "bin"
+    started: list[subprocess.Popen[bytes]] = []
+    try:
+        started.append(start("redis", ["redis-server", "--port", str(REDIS_PORT), "--bind", HOST, "--save", "",
+                                       "--appendonly", "no"], f"{HOST}:{REDIS_PORT}"))
+        database_recreate()
+        stream_port, web_port = free_port(), free_port()
+        # The Procfile's `stream` process as deployed (portal/jobs/README.md). `--workers 1` explicitly:
+        # uvicorn would otherwise read WEB_CONCURRENCY (meant for gunicorn) and fork two.
+        started.append(start("uvicorn", [str(venv / "uvicorn"), "config.asgi:application", "--host", HOST,
+                                         "--port", str(stream_port), "--workers", "1", "--lifespan", "off",
+                                         "--no-access-log"],
+                             f"http://{HOST}:{stream_port}/healthz"))
+        os.environ["GUNICORN_BIND"] = f"{HOST}:{web_port}"
+        started.append(start("gunicorn", [str(venv / "gunicorn"), "config.wsgi:application", "-c",
+                                          "config/gunicorn.py"], f"http://{HOST}:{web_port}/healthz"))
+        yield f"{HOST}:{stream_port}", f"http://{HOST}:{web_port}", started[1]
+    finally:
+        for server in reversed(started):
+            stop(server)
+
+
+def database_recreate() -> None:
+    connection.close()
+    with psycopg.connect(ADMIN_DB_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def seed() -> tuple[str, list[Job]]:
+    """An editor's session cookie, and ASSETS assets each with a running job (rows, not services:
+    job_create would send tasks to a broker, and seeding is not what is measured)."""
+    editor = User.objects.create_user("bench-editor", password="bench-only-password")  # noqa: S106
+    user_make_editor(user=editor)
+    session = SessionStore()
+    session.update({"_auth_user_id": str(editor.pk), "_auth_user_backend": settings.AUTHENTICATION_BACKENDS[0],
+                    "_auth_user_hash": editor.get_session_auth_hash()})
+    session.create()
+    jobs = [Job.objects.create(asset=Asset.objects.create(kind=Kind.VIDEO, title=f"Bench {n}", slug=f"bench-{n}",
+                                                          owner=editor), status=JobStatus.RUNNING, stage="hls")
+            for n in range(ASSETS)]
+    return f"{settings.SESSION_COOKIE_NAME}={session.session_key}", jobs
+
+
+# --- SSE clients ----------------------------------------------------------------------------------
+
+STAGE_TAG = re.compile(r'"stage":"(b\d+)"')
+
+
+class Clients:
+    """Raw HTTP/1.1 SSE clients on one asyncio loop in a thread (as browsers would be: elsewhere;
+    here they share the cores, and parse little). Records when each tagged event arrived."""
+
+    def __init__(self, server: str, cookie: str) -> None:
+        self.host, _, port = server.partition(":")
+        self.port, self.cookie = int(port), cookie
+        self.arrivals: list[tuple[str, float]] = []
+        self.loop = asyncio.new_event_loop()
+        self.tasks: list[asyncio.Task[None]] = []
+        threading.Thread(target=self.loop.run_forever, daemon=True).start()
+
+    def open(self, paths: list[str]) -> None:
+        async def open_all() -> None:
+            ready = [asyncio.get_running_loop().create_future() for _ in paths]
+            self.tasks += [asyncio.create_task(self._client(p, f)) for p, f in zip(paths, ready, strict=True)]
+            await asyncio.wait_for(asyncio.gather(*ready), timeout=60)
+
+        asyncio.run_coroutine_threadsafe(open_all(), self.loop).result()
+
+    async def _client(self, path: str, ready: asyncio.Future[None]) -> None:
+        reader, writer = await asyncio.open_connection(self.host, self.port)
+        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\nCookie: {self.cookie}\r\n"
+                     f"Accept: text/event-stream\r\n\r\n".encode())
+        status = await reader.readline()
+        if b" 200 " not in status:
+            ready.set_exception(RuntimeError(f"{path}: {status!r}"))
+            return
+        while (await reader.readline()) not in (b"\r\n", b""):
+            pass
+        try:
+            while True:  # chunked transfer encoding: size line, chunk, CRLF
+                size = int((await reader.readline()).split(b";")[0], 16)
+                if size == 0:
+                    return
+                chunk = (await reader.readexactly(size + 2))[:-2].decode()
+                now = time.perf_counter()
+                if not ready.done():
+                    ready.set_result(None)  # the opening comment and the last known state arrived
+                self.arrivals += [(tag, now) for tag in STAGE_TAG.findall(chunk)]
+        finally:
+            writer.close()
+
+    def close(self) -> None:
+        for task in self.tasks:
+            self.loop.call_soon_threadsafe(task.cancel)
+        time.sleep(0.5)  # let uvicorn see the disconnects before the next measurement
+        self.tasks = []
+        self.arrivals = []
+
+
+# --- measurements ---------------------------------------------------------------------------------
+
+
+def publish(job: Job, stage: str, percent: int) -> None:
+    progress.publish(progress.make_event(job_id=job.pk, asset_id=job.asset_id, stage=stage, percent=percent,
+                                         status="running"), guarded=True)
+
+
+def lag(clients: Clients, jobs: list[Job], *, events: int, gap_s: float) -> list[float]:
+    """Milliseconds from publish() to each client's receipt, over `events` round-robin events."""
+    sent: dict[str, float] = {}
+    for n in range(events):
+        tag = f"b{n}"
+        sent[tag] = time.perf_counter()
+        publish(jobs[n % len(jobs)], tag, n % 100)
+        time.sleep(gap_s)
+    time.sleep(0.5)
+    return [(at - sent[tag]) * 1000 for tag, at in list(clients.arrivals) if tag in sent]
+
+
+def percentile(values: list[float], q: float) -> float:
+    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
+
+
+def wrk(url: str, seconds: int) -> float:
+    out = subprocess.run(["wrk", "-t2", "-c16", f"-d{seconds}s", url], capture_output=True, text=True, check=True,
+                         timeout=seconds + 30).stdout
+    found = re.search(r"^Requests/sec:\s+([\d.]+)", out, re.MULTILINE)
+    if found is None:
+        raise SystemExit(f"could not read wrk's output:\n{out}")
+    return float(found.group(1))
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def stream_paths(jobs: list[Job]) -> list[str]:
+    return [f"/studio/assets/{jobs[n % len(jobs)].asset_id}/progress/stream" for n in range(STREAMS)]
+
+
+def parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--events", type=int, default=200, help="events per lag measurement (default 200)")
+    parser.add_argument("--rounds", type=int, default=3, help="wrk rounds per condition (default 3)")
+    parser.add_argument("--seconds", type=int, default=4, help="seconds per wrk round (default 4)")
+    return parser.parse_args()
+
+
+def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
+    raise SystemExit(128 + signum)  # unwinds through servers()' finally, which stops every server
+
+
+def main() -> None:
+    args = parse_args()
+    signal.signal(signal.SIGTERM, _exit_on_signal)
+    signal.signal(signal.SIGHUP, _exit_on_signal)
+    started = time.monotonic()
+    print(f"Progress stream benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
+    print(f"machine: {os.cpu_count()} cores; Python {sys.version.split()[0]}, Django {django.get_version()}")
+    with servers() as (stream_server, web, uvicorn):
+        cookie, jobs = seed()
+        connection.close()
+        print(f"servers: uvicorn config.asgi:application (1 process) for streams; gunicorn -c config/gunicorn.py "
+              f"(2 workers x 4 threads) for pages; private redis-server :{REDIS_PORT}; database {BENCH_DB}")
+        clients = Clients(stream_server, cookie)
+
+        print(f"\n1. Lag, progress.publish() -> SSE client parsed the event ({args.events} events)")
+        print(f"   {'streams open':<34}{'p50 ms':>8}{'p95 ms':>8}{'max ms':>8}{'samples':>9}")
+        for label, paths, gap in (("1 (one asset)", stream_paths(jobs[:1])[:1], 0.01),
+                                  (f"{STREAMS} ({STREAMS // ASSETS} per asset, {ASSETS} assets)",
+                                   stream_paths(jobs), 0.02)):
+            clients.open(paths)
+            time.sleep(0.3)
+            clients.arrivals.clear()
+            lags = lag(clients, jobs[:1] if len(paths) == 1 else jobs, events=args.events, gap_s=gap)
+            clients.close()
+            print(f"   {label:<34}{percentile(lags, 50):>8.1f}{percentile(lags, 95):>8.1f}{max(lags):>8.1f}"
+                  f"{len(lags):>9}")
+
+        print(f"\n2. Page serving: wrk -t2 -c16 -d{args.seconds}s {web}/healthz, {args.rounds} alternating rounds, "
+              "requests/s")
+        wrk(f"{web}/healthz", 2)  # warm-up
+        conditions = ("no stream", f"{STREAMS} idle streams", f"{STREAMS} streams, 2 events/s/asset")
+        results: dict[str, list[float]] = {c: [] for c in conditions}
+        cpu: dict[str, float] = dict.fromkeys(conditions, 0.0)
+        memory = 0.0
+        for _ in range(args.rounds):
+            for condition in conditions:
+                stop_events = threading.Event()
+                if condition != "no stream":
+                    clients.open(stream_paths(jobs))
+                    memory = max(memory, rss_mb(uvicorn.pid))
+                if "events" in condition:
+                    threading.Thread(target=feed, args=(jobs, stop_events), daemon=True).start()
+                before = cpu_seconds(uvicorn.pid)
+                results[condition].append(wrk(f"{web}/healthz", args.seconds))
+                cpu[condition] += cpu_seconds(uvicorn.pid) - before
+                stop_events.set()
+                clients.close()
+        base = statistics.median(results[conditions[0]])
+        print(f"   {'condition':<34}" + "".join(f"{f'round {n + 1}':>9}" for n in range(args.rounds))
+              + f"{'median':>9}{'ratio':>7}{'uvicorn CPU':>13}")
+        for condition in conditions:
+            median = statistics.median(results[condition])
+            share = cpu[condition] / (args.rounds * args.seconds) * 100
+            print(f"   {condition:<34}" + "".join(f"{rps:>9.0f}" for rps in results[condition])
+                  + f"{median:>9.0f}{median / base:>7.2f}{share:>12.1f}%")
+        worst = min(statistics.median(results[c]) for c in conditions[1:]) / base
+        verdict = "meets" if worst >= GOAL_RATIO else "BELOW"
+        print(f"   worst ratio with streams / without = {worst:.2f}  ({verdict} the goal of >= {GOAL_RATIO})")
+        print(f"   uvicorn with {STREAMS} open streams: {memory:.0f} MB resident")
+    print(f"\ndone in {time.monotonic() - started:.0f}s; logs: {LOG_DIR.relative_to(ROOT)}/progress-*.log")
+
+
+def feed(jobs: list[Job], stop_events: threading.Event) -> None:
+    """2 events per second per asset, as a worker reporting each whole percent of a 50 s transcode."""
+    n = 0
+    while not stop_events.wait(0.5 / len(jobs)):
+        job = jobs[n % len(jobs)]
+        publish(job, "hls", (n // len(jobs)) % 100)
+        n += 1
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        print("\ninterrupted", file=sys.stderr)
+        sys.exit(130)
