@@ -13,10 +13,12 @@ setup:
 
 run: setup
 	$(PY) manage.py migrate --noinput
+	$(PY) manage.py setup_storage
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
+	$(PY) manage.py seed_demo_media
 	@echo "Portal at http://$(HOST):$(PORT)/  (Ctrl-C to stop; 'bin/stack down' stops the servers)"
-	$(PY) manage.py runserver $(HOST):$(PORT)
+	HOST=$(HOST) PORT=$(PORT) bin/dev
 
 test: setup
 	DJANGO_ENV=test $(PY) manage.py collectstatic --noinput -v0

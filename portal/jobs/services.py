@@ -68,9 +68,9 @@ def _enqueue_after_commit(job: Job) -> None:
     transaction.on_commit(lambda: job_enqueue(job))
 
 
-def job_create(*, asset_id: int, queue: str = "media") -> Job:
+def job_create(*, asset_id: int, queue: str = "media", enqueue: bool = True) -> Job:
     """Queue a processing run of an asset. Idempotent: while the asset has a queued or running
-    job, that job is returned and nothing new is sent."""
+    job, that job is returned and nothing new is sent. enqueue=False: the caller runs it itself."""
     if queue not in broker.queue_names():
         raise UnknownQueue(queue=queue)
     with transaction.atomic():
@@ -82,7 +82,8 @@ def job_create(*, asset_id: int, queue: str = "media") -> Job:
             return active
         job = Job.objects.create(asset=asset, queue=queue, task_id=_new_task_id())
         _publish_after_commit(job)
-        _enqueue_after_commit(job)
+        if enqueue:
+            _enqueue_after_commit(job)
     return job
 
 
@@ -199,5 +200,6 @@ def job_retry(*, job_id: int) -> Job:
         job.started_at = job.finished_at = None
         job.save()
         _publish_after_commit(job)
-        _enqueue_after_commit(job)
+        if enqueue:
+            _enqueue_after_commit(job)
     return job

@@ -25,7 +25,9 @@ from portal.processing.errors import ProcessingError
 
 log = logging.getLogger(__name__)
 # Quick work someone is waiting for goes to `interactive`; transcoding to `media`.
-QUEUE_FOR_KIND: dict[str, str] = {Kind.IMAGE: "interactive", Kind.DOCUMENT: "interactive", Kind.VIDEO: "media", Kind.AUDIO: "media"}
+QUEUE_FOR_KIND: dict[str, str] = {
+    Kind.IMAGE: "interactive", Kind.DOCUMENT: "interactive", Kind.VIDEO: "media", Kind.AUDIO: "media",
+}
 
 
 class JobStopped(Exception):
