@@ -32,6 +32,7 @@ lint:
 bench: setup
 	$(PY) bench/browse_cache.py
 	$(PY) bench/uploads.py
+	$(PY) bench/tasks.py
 
 down:
 	bin/stack down

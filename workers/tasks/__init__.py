@@ -1,3 +1,3 @@
-from workers.tasks import processing, uploads
+from workers.tasks import media, ops, processing, uploads
 
-__all__ = ["processing", "uploads"]
+__all__ = ["media", "ops", "processing", "uploads"]

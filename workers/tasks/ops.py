@@ -1,0 +1,10 @@
+"""Operational tasks: a no-op for measuring the broker and checking workers end to end."""
+
+from __future__ import annotations
+
+from workers.celery import app
+
+
+@app.task(name="ops.noop", ignore_result=True, acks_late=True)
+def noop() -> None:
+    """Does nothing: what is left is the broker round trip and the worker's own overhead."""
