@@ -181,14 +181,31 @@ PRIVATE_URL_SECONDS = min(env.int("PRIVATE_URL_SECONDS", default=300), 300)  # n
 # Celery: Redis as broker and result store. The visibility timeout outlasts the longest task,
 # so a slow task is never handed to a second worker while the first still runs it.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:16379/0")
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/2")
+# Under DJANGO_ENV=test, db 4: a test that queues a task (a CDN purge after unpublishing) must never
+# hand it to a developer's worker on db 2.
+_default_broker_db = 4 if DJANGO_ENV == "test" else 2
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"{REDIS_URL.rsplit('/', 1)[0]}/{_default_broker_db}")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
-CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 4 * 3600}
+# A task whose worker died without acknowledging it (SIGKILL, out of memory, a lost machine) goes back
+# to its queue once it has been unacknowledged for CELERY_VISIBILITY_TIMEOUT seconds, so this must
+# outlast the longest task (processing.run's hard limit is about an hour). Each worker sweeps for such
+# tasks every `unacked_restore_interval` seconds (kombu's default, 10 s × a throttle of 10, is 100 s).
+_visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=4 * 3600)
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": _visibility_timeout,
+    "unacked_restore_interval": max(1, min(60, _visibility_timeout // 20)),
+    "unacked_restore_throttle": 1,
+}
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
+# Tasks that call an outside service are rate-limited so a burst (unpublishing a video purges every
+# HLS segment) cannot flood it. Celery applies a rate limit per worker process (the main process of
+# `celery worker`, whatever its concurrency): N workers consuming the queue together allow N times it.
+# "10/s", "100/m" or "" for none.
+CDN_PURGE_RATE_LIMIT = env.str("CDN_PURGE_RATE_LIMIT", default="10/s") or None
 CELERY_BEAT_SCHEDULE = {
     "uploads-cleanup": {"task": "uploads.cleanup", "schedule": 3600.0, "options": {"queue": "bulk"}},
 }
@@ -197,6 +214,11 @@ CELERY_BEAT_SCHEDULE = {
 PROCESSING_MAX_IMAGE_PIXELS = env.int("PROCESSING_MAX_IMAGE_PIXELS", default=60_000_000)  # decompression bombs
 PROCESSING_MAX_SECONDS = env.int("PROCESSING_MAX_SECONDS", default=3600)  # per ffmpeg/poppler run
 PROCESSING_WORK_DIR = env.str("PROCESSING_WORK_DIR", default="")  # empty: the system temp dir
+# processing.run retries transient failures (S3 unreachable, a tool missing mid-deploy) this many
+# times, waiting a random time up to BACKOFF × 2^n seconds before retry n (capped at 300 s), then
+# fails the job. The defaults wait at most about 2 minutes in all.
+PROCESSING_MAX_RETRIES = env.int("PROCESSING_MAX_RETRIES", default=6)
+PROCESSING_RETRY_BACKOFF_SECONDS = env.int("PROCESSING_RETRY_BACKOFF_SECONDS", default=2)
 # Progress events: Redis pub/sub (one channel per asset, one for the dashboard), SSE heartbeat.
 PROGRESS_REDIS_URL = env.str("PROGRESS_REDIS_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/3")
 PROGRESS_HEARTBEAT_SECONDS = env.int("PROGRESS_HEARTBEAT_SECONDS", default=15)

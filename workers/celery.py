@@ -17,5 +17,11 @@ app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.conf.task_queues = [Queue("interactive"), Queue("media"), Queue("bulk")]
 app.conf.task_default_queue = "interactive"
+# Where each task goes when it is sent without a queue (routes, not the deprecated `queue=` task
+# option). processing.run has no fixed queue: portal.processing picks one by the asset's kind.
+app.conf.task_routes = {
+    "media.purge_cdn": {"queue": "interactive"},
+    "uploads.cleanup": {"queue": "bulk"},
+}
 # Tasks live in workers/tasks/, imported lazily once Django is set up (they use the ORM).
 app.autodiscover_tasks(["workers"])

@@ -10,7 +10,7 @@ transport names them (`Channel._q_for_pri`); `unacked` is the hash of messages a
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -40,6 +40,14 @@ class BrokerUnavailable(Exception):
     pass
 
 
+class SendFailed(Exception):
+    """`send_each` failed after sending its first `sent` tasks."""
+
+    def __init__(self, sent: int) -> None:
+        super().__init__(f"the broker failed after {sent} task(s) were sent")
+        self.sent = sent
+
+
 def celery_app() -> Celery:
     # Imported on first use, not at module import: workers.celery imports every task module
     # when it loads (autodiscover with force=True), and the processing task imports the
@@ -64,6 +72,21 @@ def enqueue(*, job_id: int, queue: str, task_id: str) -> None:
     with _connection() as conn:
         celery_app().send_task(TASK_NAME, args=[job_id], queue=queue, task_id=task_id, connection=conn,
                                retry=True, retry_policy=RETRY_POLICY)
+
+
+def send_each(*, name: str, queue: str, calls: Sequence[Sequence[object]]) -> None:
+    """Send task `name` once per argument list, over one connection. For any app: the tasks live
+    in workers/ and are sent by name, never imported by portal/. Raises SendFailed, which says how
+    many were sent before the broker failed, so the caller knows which calls are left."""
+    sent = 0
+    try:
+        with _connection() as conn:
+            for args in calls:
+                celery_app().send_task(name, args=list(args), queue=queue, connection=conn,
+                                       retry=True, retry_policy=RETRY_POLICY)
+                sent += 1
+    except BROKER_ERRORS as error:
+        raise SendFailed(sent) from error
 
 
 def revoke(*, task_id: str) -> None:

@@ -200,6 +200,5 @@ def job_retry(*, job_id: int) -> Job:
         job.started_at = job.finished_at = None
         job.save()
         _publish_after_commit(job)
-        if enqueue:
-            _enqueue_after_commit(job)
+        _enqueue_after_commit(job)
     return job

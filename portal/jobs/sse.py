@@ -25,7 +25,7 @@ import redis
 import redis.asyncio as aredis
 from django.conf import settings
 
-from portal.jobs.progress import ProgressEvent, decode
+from portal.jobs.progress import decode
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +34,7 @@ STREAM_MAX_SECONDS = 30 * 60
 CONNECT_TIMEOUT_S = 1.0
 SOCKET_TIMEOUT_S = 5.0
 HEARTBEAT = b": heartbeat\n\n"
-Render = Callable[[ProgressEvent], str]
+Render = Callable[[str], str]  # the event's JSON text -> HTML (cacheable: the same text for every stream)
 
 
 def frame(event: str, data: str) -> bytes:
@@ -69,7 +69,7 @@ class AssetFeed:
         if event is None or text == self.last:  # the last state may also arrive as a message
             return b""
         self.last = text
-        chunk = frame("state", text) + frame("progress", self.render(event))
+        chunk = frame("state", text) + frame("progress", self.render(text))
         if event["status"] in ("succeeded", "failed", "cancelled"):
             self.done = True
             chunk += frame("done", text)
@@ -93,7 +93,7 @@ class DashboardFeed:
         if event is None:
             return b""
         job = int(event["job"])
-        chunk = frame("state", text) + frame(f"job-{job}", self.render_cell(event))
+        chunk = frame("state", text) + frame(f"job-{job}", self.render_cell(text))
         if self.statuses.get(job) != event["status"]:
             if len(self.statuses) >= self.SEEN_MAX:
                 self.statuses.clear()

@@ -10,14 +10,17 @@ useless to an EventSource, and the URL must not reveal which assets exist).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator, Iterator
+from functools import lru_cache
+from weakref import WeakKeyDictionary
 
 import redis
 from asgiref.sync import sync_to_async
 from django.contrib.auth.models import AnonymousUser
 from django.core.handlers.asgi import ASGIRequest
-from django.db import connections
+from django.db import DatabaseError, connections
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBase, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.views.decorators.http import require_GET
@@ -54,11 +57,19 @@ def _authorize(user: User | AnonymousUser, asset_id: int | None) -> progress.Pro
         connections.close_all()
 
 
-def render_status(event: progress.ProgressEvent) -> str:
+# Rendered once per event and process, not once per open stream: every editor watching the same
+# asset (and every dashboard) gets the same HTML, and rendering is most of a stream's CPU cost.
+@lru_cache(maxsize=256)
+def render_status(raw: str) -> str:
+    event = progress.decode(raw)
+    assert event is not None  # the feed decoded it before
     return render_to_string("jobs/_progress.html#status", {"p": ProgressView.from_event(event), "streamed": True})
 
 
-def render_cell(event: progress.ProgressEvent) -> str:
+@lru_cache(maxsize=256)
+def render_cell(raw: str) -> str:
+    event = progress.decode(raw)
+    assert event is not None
     return render_to_string("jobs/dashboard.html#cell", {"p": ProgressView.from_event(event)})
 
 
@@ -102,16 +113,43 @@ def _first(feed: sse.Feed, raw: bytes | None, fallback: progress.ProgressEvent |
     return b""
 
 
+# How many streams of one process may be checking permissions at once. Each check runs on a
+# thread of its own with a database connection of its own (ASGI), so a burst of page loads (a
+# deploy restarting the stream process: every open page reconnects at once) would otherwise open
+# hundreds of PostgreSQL connections in the same second and exhaust them.
+DB_CONCURRENCY = 8
+_gates: WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore] = WeakKeyDictionary()
+
+
+def _gate() -> asyncio.Semaphore:
+    loop = asyncio.get_running_loop()  # a semaphore belongs to one event loop (tests run several)
+    if loop not in _gates:
+        _gates[loop] = asyncio.Semaphore(DB_CONCURRENCY)
+    return _gates[loop]
+
+
+async def _check(request: HttpRequest, asset_id: int | None) -> progress.ProgressEvent | None:
+    async with _gate():
+        user = await request.auser()
+        return await sync_to_async(_authorize)(user, asset_id)
+
+
 @require_GET
 async def asset_stream(request: HttpRequest, asset_id: int) -> HttpResponseBase:
-    user = await request.auser()
-    fallback = await sync_to_async(_authorize)(user, asset_id)
+    try:
+        fallback = await _check(request, asset_id)
+    except DatabaseError:
+        log.warning("progress stream: database unavailable", exc_info=True)
+        return _unavailable()
     return await _open(request, progress.asset_channel(asset_id), progress.last_state_key(asset_id),
                        sse.AssetFeed(render_status), fallback)
 
 
 @require_GET
 async def dashboard_stream(request: HttpRequest) -> HttpResponseBase:
-    user = await request.auser()
-    await sync_to_async(_authorize)(user, None)
+    try:
+        await _check(request, None)
+    except DatabaseError:
+        log.warning("progress stream: database unavailable", exc_info=True)
+        return _unavailable()
     return await _open(request, progress.DASHBOARD_CHANNEL, None, sse.DashboardFeed(render_cell), None)

@@ -14,9 +14,12 @@ import secrets
 from django.conf import settings
 
 from portal.integrations import cdn, s3
+from portal.jobs import broker
 from portal.library.models import Asset
 
 log = logging.getLogger(__name__)
+PURGE_TASK = "media.purge_cdn"  # workers/tasks/media.py
+PURGE_QUEUE = "interactive"
 
 
 def public_prefix(asset_id: int) -> str:
@@ -53,9 +56,27 @@ def media_publication_sync(*, asset_id: int, deleted: bool = False, reprocessed:
 
 
 def _unpublish_all(asset_id: int) -> None:
-    for info in list(s3.list_objects(bucket=settings.S3_PUBLIC_BUCKET, prefix=public_prefix(asset_id))):
-        s3.delete(bucket=settings.S3_PUBLIC_BUCKET, key=info.key)
-        cdn.purge(info.key)
+    deleted: list[str] = []
+    try:
+        for info in list(s3.list_objects(bucket=settings.S3_PUBLIC_BUCKET, prefix=public_prefix(asset_id))):
+            s3.delete(bucket=settings.S3_PUBLIC_BUCKET, key=info.key)
+            deleted.append(info.key)
+    finally:  # what is gone from the bucket must leave the CDN too, even if a later delete failed
+        cdn_purge_later(keys=deleted)
+
+
+def cdn_purge_later(*, keys: list[str]) -> None:
+    """Queue one `media.purge_cdn` task per key on the interactive queue: the workers pace them
+    (CDN_PURGE_RATE_LIMIT), so a video's hundreds of segments never flood the CDN's purge API, and
+    the editor's request does not wait on it. If the broker is down, the rest are purged here."""
+    if not keys:
+        return
+    try:
+        broker.send_each(name=PURGE_TASK, queue=PURGE_QUEUE, calls=[[key] for key in keys])
+    except broker.SendFailed as error:
+        log.warning("CDN purges could not be queued; purging %d key(s) now", len(keys) - error.sent, exc_info=True)
+        for key in keys[error.sent:]:
+            cdn.purge(key)
 
 
 def media_url(*, asset: Asset, download: bool = False) -> str | None:

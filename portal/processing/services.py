@@ -7,7 +7,9 @@ first one's files instead of adding to them, and the asset switches to them in o
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import shutil
 import tempfile
 from functools import partial
 from pathlib import Path
@@ -17,6 +19,7 @@ from django.db import transaction
 
 from portal.integrations import s3
 from portal.jobs.errors import IllegalJobTransition
+from portal.jobs.models import Job
 from portal.jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 from portal.library.models import Asset, Kind, Status
 from portal.library.services import announce_asset
@@ -28,6 +31,14 @@ log = logging.getLogger(__name__)
 QUEUE_FOR_KIND: dict[str, str] = {
     Kind.IMAGE: "interactive", Kind.DOCUMENT: "interactive", Kind.VIDEO: "media", Kind.AUDIO: "media",
 }
+
+
+ORIGINAL_MISSING = "The uploaded file is no longer in storage, so it cannot be processed: upload it again."
+GAVE_UP_STORAGE = "Storage could not be reached, so processing stopped after several tries. Retry when it is back."
+GAVE_UP_TOOL = "A processing tool is missing on our workers, so processing stopped. Retry once it is installed."
+GAVE_UP_TIME = "Processing took longer than the time limit and was stopped."
+GAVE_UP_UNEXPECTED = ("Processing stopped on an unexpected error on our side, not the file's. Retry; if it "
+                      "happens again, tell the developers.")
 
 
 class JobStopped(Exception):
@@ -70,11 +81,16 @@ def processing_run(*, job_id: int) -> None:
         if not asset.source_key:
             raise ProcessingError("This asset has no file to process.")
         prefix = f"renditions/{asset.pk}/{job.pk}/"
-        with tempfile.TemporaryDirectory(prefix="portal-job-", dir=settings.PROCESSING_WORK_DIR or None) as tmp:
+        work_prefix = _work_prefix(job)
+        _remove_leftovers(work_prefix)
+        with tempfile.TemporaryDirectory(prefix=work_prefix, dir=_work_dir()) as tmp:
             source, out = Path(tmp, "source"), Path(tmp, "out")
             out.mkdir()
             progress("download", 0)
-            s3.download_file(bucket=settings.S3_PRIVATE_BUCKET, key=asset.source_key, path=source)
+            try:
+                s3.download_file(bucket=settings.S3_PRIVATE_BUCKET, key=asset.source_key, path=source)
+            except s3.ObjectMissing:
+                raise ProcessingError(ORIGINAL_MISSING) from None
             result = process(asset.kind, source, out, progress)
             outputs = result.outputs
             for index, (relative, content_type) in enumerate(outputs):
@@ -90,6 +106,38 @@ def processing_run(*, job_id: int) -> None:
         _mark_failed(asset_id=asset.pk, reason=error.reason)
         return
     job_succeed(job_id=job_id)
+
+
+def _work_dir() -> Path:
+    return Path(settings.PROCESSING_WORK_DIR or tempfile.gettempdir())
+
+
+def _work_prefix(job: Job) -> str:
+    # By task id: the same for a redelivery or an automatic retry of this attempt, and unique across
+    # databases (job ids are not: a developer's worker and a test run may share this directory).
+    return f"portal-job-{job.task_id or job.pk}-"
+
+
+def _remove_leftovers(work_prefix: str) -> None:
+    """A worker killed mid-run (SIGKILL, out of memory) leaves its working directory behind: the
+    original and half the outputs, gigabytes for a long video. The next run of the same attempt
+    removes it (only this one task could have written there)."""
+    for leftover in _work_dir().glob(f"{work_prefix}*"):
+        log.warning("removing %s, left by an earlier run of this job that did not finish", leftover)
+        shutil.rmtree(leftover, ignore_errors=True)
+
+
+def processing_give_up(*, job_id: int, reason: str) -> None:
+    """The task gave up on a job (its retries ran out, or an unexpected error): fail the job and
+    the asset with the reason, so neither stays "running"/"processing" with no worker on it.
+    A job that finished or was cancelled meanwhile, or was deleted with its asset, is left alone."""
+    try:
+        job = job_fail(job_id=job_id, reason=reason)
+    except (IllegalJobTransition, Job.DoesNotExist):
+        return
+    log.error("processing job %s failed for good: %s", job_id, reason)
+    with contextlib.suppress(Asset.DoesNotExist):  # deleted meanwhile
+        _mark_failed(asset_id=job.asset_id, reason=reason)
 
 
 def _record(*, asset_id: int, prefix: str, metadata: dict[str, object], outputs: list[str]) -> None:

@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import base64
+import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+import redis
 
 from portal.integrations import s3
 from portal.library.models import Asset, Kind, Status, Visibility
+from portal.media.services import PURGE_QUEUE, PURGE_TASK
 from tests.factories import AssetFactory
 from tests.storage import MIB, _isolated_storage, media_files, padded, test_bucket  # noqa: F401
+from workers.tasks.media import purge_cdn
 
 FileAsset = Callable[..., Asset]
 
@@ -37,3 +42,32 @@ def asset_with_file(settings: Any, video: bytes) -> FileAsset:
         return asset
 
     return make
+
+
+@pytest.fixture(autouse=True)
+def purge_queue(settings: Any) -> Iterator[redis.Redis]:
+    """The real broker's queue that CDN purges go to (the tests' own Redis database, see
+    CELERY_BROKER_URL under DJANGO_ENV=test); no worker consumes it during these tests."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    client.delete(PURGE_QUEUE)
+    yield client
+    client.delete(PURGE_QUEUE)
+    client.close()
+
+
+@pytest.fixture
+def run_purges(purge_queue: redis.Redis) -> Callable[[], list[str]]:
+    """Take the queued `media.purge_cdn` tasks off the queue and run them here, as a worker would;
+    returns their keys in the order they were queued."""
+
+    def run() -> list[str]:
+        keys = []
+        while (raw := purge_queue.rpop(PURGE_QUEUE)) is not None:  # kombu LPUSHes and BRPOPs
+            message = json.loads(raw)
+            assert message["headers"]["task"] == PURGE_TASK
+            args, _kwargs, _embed = json.loads(base64.b64decode(message["body"]))
+            purge_cdn(*args)
+            keys.extend(args)
+        return keys
+
+    return run

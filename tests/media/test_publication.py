@@ -1,7 +1,10 @@
 """Published public media is copied to the public bucket and served by the CDN (nginx); going
-private, unpublished or deleted removes the copy and purges the CDN at once."""
+private, unpublished or deleted removes the copy at once and queues its CDN purge for a worker
+(`media.purge_cdn`, rate-limited); here the tests run the queued purges themselves."""
 
 from __future__ import annotations
+
+import socket
 
 import pytest
 import requests
@@ -9,10 +12,16 @@ import requests
 from portal.integrations import cdn, s3
 from portal.library.models import Asset, Status, Visibility
 from portal.library.services import asset_set_published
-from portal.media.services import media_url
+from portal.media.services import PURGE_QUEUE, media_url
 
 pytestmark = pytest.mark.django_db
 TIMEOUT = 10
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:  # free a moment ago, and nothing listens there: connections are refused
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
 
 
 def cdn_get(url: str, **headers: str) -> requests.Response:
@@ -76,7 +85,7 @@ def test_the_cdn_never_reaches_the_private_bucket(settings, published):
 
 
 def test_making_it_private_in_the_studio_removes_the_copy_and_the_cdn_stops_serving_it(
-        settings, client_as, editor, published, django_capture_on_commit_callbacks):
+        settings, client_as, editor, published, django_capture_on_commit_callbacks, run_purges):
     url = cdn.url(published.public_key)
     cdn_get(url)
     assert cdn_get(url).headers["X-Cache-Status"] == "HIT"
@@ -88,11 +97,12 @@ def test_making_it_private_in_the_studio_removes_the_copy_and_the_cdn_stops_serv
     published.refresh_from_db()
     assert published.public_key == ""
     assert s3.head(bucket=settings.S3_PUBLIC_BUCKET, key=old) is None
+    assert run_purges() == [old]
     assert cdn_get(url).status_code in (403, 404)
 
 
 def test_unpublishing_removes_the_copy_and_the_cdn_stops_serving_it(
-        settings, client_as, editor, published, django_capture_on_commit_callbacks):
+        settings, client_as, editor, published, django_capture_on_commit_callbacks, run_purges):
     url, old = cdn.url(published.public_key), published.public_key
     cdn_get(url)
     with django_capture_on_commit_callbacks(execute=True):
@@ -100,11 +110,12 @@ def test_unpublishing_removes_the_copy_and_the_cdn_stops_serving_it(
     published.refresh_from_db()
     assert (published.status, published.public_key) == (Status.READY, "")
     assert s3.head(bucket=settings.S3_PUBLIC_BUCKET, key=old) is None
+    assert run_purges() == [old]
     assert cdn_get(url).status_code in (403, 404)
 
 
 def test_deleting_removes_the_copy_the_original_and_the_cdn_entry(
-        settings, client_as, editor, published, django_capture_on_commit_callbacks):
+        settings, client_as, editor, published, django_capture_on_commit_callbacks, run_purges):
     url, public_key, source_key = cdn.url(published.public_key), published.public_key, published.source_key
     cdn_get(url)
     with django_capture_on_commit_callbacks(execute=True):
@@ -112,6 +123,30 @@ def test_deleting_removes_the_copy_the_original_and_the_cdn_entry(
     assert not Asset.objects.filter(pk=published.pk).exists()
     assert s3.head(bucket=settings.S3_PUBLIC_BUCKET, key=public_key) is None
     assert s3.head(bucket=settings.S3_PRIVATE_BUCKET, key=source_key) is None
+    assert run_purges() == [public_key]
+    assert cdn_get(url).status_code in (403, 404)
+
+
+def test_the_purge_is_queued_for_a_worker_and_the_editor_does_not_wait_on_the_cdn(
+        client_as, editor, published, django_capture_on_commit_callbacks, purge_queue, run_purges):
+    url = cdn.url(published.public_key)
+    cdn_get(url)
+    with django_capture_on_commit_callbacks(execute=True):
+        client_as(editor).post(f"/studio/assets/{published.pk}/unpublish/")
+    assert purge_queue.llen(PURGE_QUEUE) == 1
+    assert cdn_get(url).headers["X-Cache-Status"] == "HIT", "purged by the worker (rate-limited), not inline"
+    run_purges()
+    assert cdn_get(url).status_code in (403, 404)
+
+
+def test_with_the_broker_down_the_purge_is_done_inline(
+        settings, client_as, editor, published, django_capture_on_commit_callbacks, purge_queue):
+    url = cdn.url(published.public_key)
+    cdn_get(url)
+    settings.CELERY_BROKER_URL = f"redis://127.0.0.1:{closed_port()}/4"  # nothing listens there
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client_as(editor).post(f"/studio/assets/{published.pk}/unpublish/")
+    assert response.status_code == 302
     assert cdn_get(url).status_code in (403, 404)
 
 

@@ -2,23 +2,57 @@
 
 from __future__ import annotations
 
+from typing import Any
+
+from billiard.einfo import ExceptionInfo
+from celery import Task
+from celery.exceptions import SoftTimeLimitExceeded
+from django.conf import settings
+
 from portal.integrations.s3 import StorageUnavailable
 from portal.processing.errors import ToolMissing
-from portal.processing.services import processing_run
+from portal.processing.services import (
+    GAVE_UP_STORAGE,
+    GAVE_UP_TIME,
+    GAVE_UP_TOOL,
+    GAVE_UP_UNEXPECTED,
+    processing_give_up,
+    processing_run,
+)
 from workers.celery import app
+
+TRANSIENT = (StorageUnavailable, ToolMissing)  # S3 hiccups, a tool mid-deploy
+
+
+class ProcessingTask(Task[[int], None]):
+    def on_failure(self, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                   einfo: ExceptionInfo) -> None:
+        """The task failed for good: its retries ran out, or an error that is neither the file's
+        (processing_run fails the job itself then) nor transient. Without this the job would stay
+        "running" with no worker on it, and the asset "processing", forever."""
+        job_id = int(kwargs.get("job_id", args[0] if args else 0))
+        if isinstance(exc, TRANSIENT):
+            reason = GAVE_UP_STORAGE if isinstance(exc, StorageUnavailable) else GAVE_UP_TOOL
+        elif isinstance(exc, SoftTimeLimitExceeded):
+            reason = GAVE_UP_TIME
+        else:
+            reason = GAVE_UP_UNEXPECTED
+        processing_give_up(job_id=job_id, reason=reason)
 
 
 @app.task(
+    base=ProcessingTask,
     name="processing.run",
     acks_late=True,  # a task whose worker dies is redelivered, not lost...
     reject_on_worker_lost=True,  # ...and processing_run is idempotent, so redelivery is safe
-    autoretry_for=(StorageUnavailable, ToolMissing),  # transient: S3 hiccups, a tool mid-deploy
-    retry_backoff=2,
+    autoretry_for=TRANSIENT,
+    retry_backoff=settings.PROCESSING_RETRY_BACKOFF_SECONDS,
     retry_backoff_max=300,
     retry_jitter=True,
-    max_retries=6,
+    max_retries=settings.PROCESSING_MAX_RETRIES,
     soft_time_limit=3600,
     time_limit=3660,
+    ignore_result=True,  # the job's row is the result
 )
 def run(job_id: int) -> None:
     processing_run(job_id=job_id)

@@ -8,7 +8,7 @@ from portal.uploads.cleanup import uploads_cleanup
 from workers.celery import app
 
 
-@app.task(name="uploads.cleanup", queue="bulk", acks_late=True, reject_on_worker_lost=True,
+@app.task(name="uploads.cleanup", acks_late=True, reject_on_worker_lost=True,
           soft_time_limit=600, time_limit=660)
 def cleanup() -> dict[str, int]:
     """Abandoned upload sessions and orphan objects (idempotent: safe to run twice)."""

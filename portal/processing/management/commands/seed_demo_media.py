@@ -46,8 +46,8 @@ class Command(BaseCommand):
                 path = make_video(work / f"v{i}.mp4", seconds=video_seconds, size="640x360", source=source)
                 items.append((Kind.VIDEO, title, path, "video/mp4"))
             for i, (title, frequency) in enumerate(AUDIO):
-                items.append((Kind.AUDIO, title, make_audio(work / f"a{i}.m4a", seconds=8, frequency=frequency, tremolo=True),
-                              "audio/mp4"))
+                audio = make_audio(work / f"a{i}.m4a", seconds=8, frequency=frequency, tremolo=True)
+                items.append((Kind.AUDIO, title, audio, "audio/mp4"))
             for i, (title, lat, lon) in enumerate(PHOTOS):
                 items.append((Kind.IMAGE, title, make_photo(work / f"p{i}.jpg", size=(1600, 1067), lat=lat, lon=lon),
                               "image/jpeg"))
