@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.asset_list, name="asset_list"),
     path("assets/new/", views.asset_create, name="asset_create"),
     path("assets/<int:asset_id>/edit/", views.asset_edit, name="asset_edit"),
+    path("assets/<int:asset_id>/preview/", views.asset_preview, name="asset_preview"),
     path("assets/<int:asset_id>/publish/", views.asset_publish, {"publish": True}, name="asset_publish"),
     path("assets/<int:asset_id>/unpublish/", views.asset_publish, {"publish": False}, name="asset_unpublish"),
     path("assets/<int:asset_id>/delete/", views.asset_delete, name="asset_delete"),

@@ -12,7 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.core.http import HtmxHttpRequest, vary_on_htmx
 from portal.library import selectors, services
@@ -84,6 +84,14 @@ def asset_edit(request: HtmxHttpRequest, asset_id: int) -> HttpResponse:
         return render(request, "studio/asset_form.html", context, status=409)
     messages.success(request, f"Saved “{asset.title}”.")
     return redirect("studio:asset_edit", asset_id=asset.pk)
+
+
+@editor_required
+@require_GET
+def asset_preview(request: HtmxHttpRequest, asset_id: int) -> HttpResponse:
+    """The asset's player or picture alone: the studio swaps it in when processing finishes."""
+    asset = get_object_or_404(Asset, pk=asset_id)
+    return render(request, "media/_player.html", {"asset": asset})
 
 
 @editor_required

@@ -65,8 +65,16 @@
     video.addEventListener('mouseleave', () => { preview.hidden = true })
   }
 
-  document.querySelectorAll('video[data-hls], video[data-storyboard]').forEach((video) => {
-    attachHls(video)
-    attachStoryboard(video)
-  })
+  function attachAll (root) {
+    root.querySelectorAll('video[data-hls], video[data-storyboard]').forEach((video) => {
+      if (video.dataset.playerReady) return
+      video.dataset.playerReady = '1'
+      attachHls(video)
+      attachStoryboard(video)
+    })
+  }
+
+  attachAll(document)
+  // The studio swaps the player in with htmx when processing finishes: set that one up too.
+  document.addEventListener('htmx:load', (event) => attachAll(event.detail.elt.parentElement || document))
 })()
