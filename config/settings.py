@@ -188,8 +188,8 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"{REDIS_URL.rsplit('/'
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
 # A task whose worker died without acknowledging it (SIGKILL, out of memory, a lost machine) goes back
 # to its queue once it has been unacknowledged for CELERY_VISIBILITY_TIMEOUT seconds, so this must
-# outlast the longest task (processing.run's hard limit is about an hour). Each worker sweeps for such
-# tasks every `unacked_restore_interval` seconds (kombu's default, 10 s × a throttle of 10, is 100 s).
+# outlast the longest task (processing.run's hard limit is about an hour), retry countdowns included.
+# Each worker sweeps for such tasks every 1/20 of it, between 1 and 60 s (kombu's own default: 100 s).
 _visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=4 * 3600)
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": _visibility_timeout,
@@ -200,6 +200,9 @@ CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A broker blip must not kill an hour-long transcode: the running task goes on (its row in
+# PostgreSQL is the truth) and a late duplicate finds the job finished. Celery 6 flips the default.
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # Tasks that call an outside service are rate-limited so a burst (unpublishing a video purges every
 # HLS segment) cannot flood it. Celery applies a rate limit per worker process (the main process of

@@ -15,7 +15,8 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")
-app.conf.task_queues = [Queue("interactive"), Queue("media"), Queue("bulk")]
+# Each queue bound by its own routing key, so no explicit-exchange send can reach all three.
+app.conf.task_queues = [Queue(name, routing_key=name) for name in ("interactive", "media", "bulk")]
 app.conf.task_default_queue = "interactive"
 # Where each task goes when it is sent without a queue (routes, not the deprecated `queue=` task
 # option). processing.run has no fixed queue: portal.processing picks one by the asset's kind.
