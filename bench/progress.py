@@ -14,13 +14,11 @@ Run it with `.venv/bin/python bench/progress.py`; bench/README.md says what each
 from __future__ import annotations
 
 import argparse
-import asyncio
 import contextlib
 import os
 import re
 import resource
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -29,21 +27,25 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
+from progress_support import (
+    HOST,
+    LOG_DIR,
+    ROOT,
+    Clients,
+    busy_seconds,
+    cpu_seconds,
+    free_port,
+    rss_mb,
+    start,
+    stop,
+    tree_cpu,
+)
+
 BENCH_DB = "portal_bench_progress"
 ADMIN_DB_URL = os.environ.get("DATABASE_URL", "postgres://portal:portal@127.0.0.1:15432/portal")
-LOG_DIR = ROOT / "var" / "bench"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
 
 
 # A private Redis server: pub/sub channels are server-wide (not per database), so on the stack's
@@ -91,49 +93,6 @@ WATCHDOG_S = 115
 
 
 # --- servers ------------------------------------------------------------------------------------
-
-
-def start(name: str, argv: list[str], ready: str) -> subprocess.Popen[bytes]:
-    """A server in its own process group (so stop() ends it and its children, nothing else),
-    waited for until `ready` (a URL answering 200, or host:port accepting connections)."""
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    with (LOG_DIR / f"progress-{name}.log").open("w") as log:
-        server = subprocess.Popen(argv, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"{name} exited: see {LOG_DIR / f'progress-{name}.log'}")
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            if ready.startswith("http://"):
-                if http_get(ready) == 200:
-                    return server
-            else:  # host:port accepting connections
-                socket.create_connection(tuple(ready.rsplit(":", 1)), timeout=1).close()
-                return server
-        time.sleep(0.1)
-    stop(server)
-    raise SystemExit(f"{name} did not come up within 30s: see {LOG_DIR / f'progress-{name}.log'}")
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-
-
-def http_get(url: str) -> int:
-    parts = urlsplit(url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
-        sock.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n".encode())
-        return int(sock.recv(64).split(b" ")[1])
 
 
 @contextlib.contextmanager
@@ -184,65 +143,6 @@ def seed() -> tuple[str, list[Job]]:
     return f"{settings.SESSION_COOKIE_NAME}={session.session_key}", jobs
 
 
-# --- SSE clients ----------------------------------------------------------------------------------
-
-STAGE_TAG = re.compile(r'"stage":"(b\d+)"')
-
-
-class Clients:
-    """Raw HTTP/1.1 SSE clients on one asyncio loop in a thread (as browsers would be: elsewhere;
-    here they share the cores, and parse little). Records when each tagged event arrived."""
-
-    def __init__(self, server: str, cookie: str) -> None:
-        self.host, _, port = server.partition(":")
-        self.port, self.cookie = int(port), cookie
-        self.arrivals: list[tuple[str, float]] = []
-        self.loop = asyncio.new_event_loop()
-        self.tasks: list[asyncio.Task[None]] = []
-        threading.Thread(target=self.loop.run_forever, daemon=True).start()
-
-    def open(self, paths: list[str]) -> None:
-        async def open_all() -> None:
-            ready = [asyncio.get_running_loop().create_future() for _ in paths]
-            self.tasks += [asyncio.create_task(self._client(p, f)) for p, f in zip(paths, ready, strict=True)]
-            await asyncio.wait_for(asyncio.gather(*ready), timeout=60)
-
-        asyncio.run_coroutine_threadsafe(open_all(), self.loop).result()
-
-    async def _client(self, path: str, ready: asyncio.Future[None]) -> None:
-        reader, writer = await asyncio.open_connection(self.host, self.port)
-        writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\nCookie: {self.cookie}\r\n"
-                     f"Accept: text/event-stream\r\n\r\n".encode())
-        status = await reader.readline()
-        if b" 200 " not in status:
-            ready.set_exception(RuntimeError(f"{path}: {status.decode().strip() or 'connection closed'}"))
-            writer.close()
-            return
-        while (await reader.readline()) not in (b"\r\n", b""):
-            pass
-        try:
-            while True:  # chunked transfer encoding: size line, chunk, CRLF
-                size_line = (await reader.readline()).split(b";")[0].strip()
-                if not size_line or size_line == b"0":  # the server ended the stream
-                    return
-                chunk = (await reader.readexactly(int(size_line, 16) + 2))[:-2].decode()
-                now = time.perf_counter()
-                if not ready.done():
-                    ready.set_result(None)  # the opening comment and the last known state arrived
-                self.arrivals += [(tag, now) for tag in STAGE_TAG.findall(chunk)]
-        except (OSError, asyncio.IncompleteReadError):
-            return
-        finally:
-            writer.close()
-
-    def close(self) -> None:
-        for task in self.tasks:
-            self.loop.call_soon_threadsafe(task.cancel)
-        time.sleep(0.5)  # let uvicorn see the disconnects before the next measurement
-        self.tasks = []
-        self.arrivals = []
-
-
 # --- measurements ---------------------------------------------------------------------------------
 
 
@@ -277,18 +177,6 @@ def wrk(url: str, seconds: int) -> float:
     if found is None:
         raise SystemExit(f"could not read wrk's output:\n{out}")
     return float(found.group(1))
-
-
-def cpu_seconds(pid: int) -> float:
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return 0.0
 
 
 def stream_paths(jobs: list[Job]) -> list[str]:
@@ -352,22 +240,6 @@ class Run:
     uvicorn_cpu: float  # % of one core
     bench_cpu: float  # this script: the 200 clients (browsers, in real life elsewhere) and the publisher
     others_cpu: float  # % of one core used by processes that are not part of this benchmark
-
-
-def busy_seconds() -> float:
-    """CPU time all cores spent busy since boot (/proc/stat: everything but idle and iowait)."""
-    ticks = [int(n) for n in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-    return (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-
-
-def tree_cpu(pids: list[int]) -> float:
-    """CPU seconds of these processes and their children (gunicorn's workers)."""
-    total = 0.0
-    for pid in pids:
-        with contextlib.suppress(OSError):
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            total += cpu_seconds(pid) + sum(cpu_seconds(int(child)) for child in children)
-    return total
 
 
 def throughput(clients: Clients, jobs: list[Job], web: str, pids: dict[str, int], *, rounds: int,

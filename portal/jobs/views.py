@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from portal.core.http import HtmxHttpRequest, vary_on_htmx
 from portal.jobs import broker, selectors, services
 from portal.jobs.errors import JobError
-from portal.jobs.models import Job
+from portal.jobs.models import Job, JobStatus
 from portal.jobs.presentation import ProgressView
 from portal.jobs.streams import may_watch
 from portal.library.studio_views import editor_required
@@ -56,7 +56,10 @@ def asset_progress(request: HtmxHttpRequest, asset_id: int) -> HttpResponse:
     if job is None:
         return HttpResponse(status=204)  # nothing to show (htmx swaps nothing on 204)
     mode = "poll" if request.GET.get("mode") == "poll" else "live"
-    return vary_on_htmx(render(request, "jobs/_progress.html", panel_context(job, mode=mode)))
+    context = panel_context(job, mode=mode)
+    # Polling saw the job succeed: the page's player region is refreshed once, as the stream does.
+    context["refresh_preview"] = mode == "poll" and job.status == JobStatus.SUCCEEDED
+    return vary_on_htmx(render(request, "jobs/_progress.html", context))
 
 
 def _act(request: HtmxHttpRequest, job_id: int, action: Callable[..., Job], done: str) -> HttpResponse:

@@ -76,7 +76,9 @@ def test_sends_the_last_known_state_first_then_each_change_then_closes_after_the
     services.job_succeed(job_id=running.pk)
     final = stream.frames_until("done")
     assert states(final)[0]["status"] == "succeeded"
-    assert "ready" in next(f.data for f in final if f.event == "progress")
+    ready = next(f.data for f in final if f.event == "progress")
+    assert "ready" in ready
+    assert f'hx-get="{reverse("studio:asset_preview", args=[running.asset_id])}"' in ready  # the player swaps in
     assert stream.wait_closed(), "the stream must end after the final state"
 
 

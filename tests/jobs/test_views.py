@@ -140,6 +140,7 @@ def test_polling_fallback_returns_the_panel_that_polls_until_the_job_is_final(ed
     html = editor_client.get(poll, headers={"HX-Request": "true"}).content.decode()
     assert "every 2s" not in html
     assert "The file is processed and ready." in html
+    assert 'hx-target="#asset-preview"' in html
 
 
 def test_polling_is_for_editors_only_and_204_without_a_job(client, client_as, visitor, editor_client, jobs,
