@@ -22,6 +22,9 @@ STAGE_LABELS = {
     "text": "Extracting text",
     "pages": "Rendering pages",
     "publish": "Publishing the results",
+    "download": "Fetching the upload",
+    "preview": "Making the preview",
+    "store": "Storing the results",
 }
 STATUS_LABELS = dict(JobStatus.choices)
 

@@ -91,12 +91,13 @@ def processing_run(*, job_id: int) -> None:
                 s3.download_file(bucket=settings.S3_PRIVATE_BUCKET, key=asset.source_key, path=source)
             except s3.ObjectMissing:
                 raise ProcessingError(ORIGINAL_MISSING) from None
-            result = process(asset.kind, source, out, progress)
+            # One bar for the whole job: the pipeline's own 0–100 fills 5–90 %, storing the rest.
+            result = process(asset.kind, source, out, lambda stage, pct: progress(stage, 5 + pct * 85 // 100))
             outputs = result.outputs
             for index, (relative, content_type) in enumerate(outputs):
                 s3.upload_file(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + relative, path=out / relative,
                                content_type=content_type)
-                progress("store", int(100 * (index + 1) / max(len(outputs), 1)))
+                progress("store", 90 + 10 * (index + 1) // max(len(outputs), 1))
         _record(asset_id=asset.pk, prefix=prefix, metadata=result.metadata(), outputs=[r for r, _ in outputs])
     except JobStopped:
         log.info("processing job %s stopped: it was cancelled", job_id)
