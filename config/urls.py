@@ -6,6 +6,7 @@ urlpatterns = [
     path("", include("portal.media.urls")),
     path("studio/", include("portal.library.studio_urls")),
     path("studio/", include("portal.uploads.urls")),
+    path("studio/", include("portal.processing.urls")),
     path("studio/", include("portal.jobs.urls")),
     path("accounts/", include("portal.accounts.urls")),
     path("", include("portal.ops.urls")),

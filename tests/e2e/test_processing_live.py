@@ -13,8 +13,11 @@ from pytest_django.live_server_helper import LiveServer
 from portal.accounts.models import User
 from portal.library.models import Asset, Status
 from portal.processing.samples import make_video
+
+# Fixtures borrowed by name (pytest finds them in this module's namespace): the upload page's own
+# bucket and editor, and a real worker for this test's database from tests/workers.
 from tests.e2e.test_upload import add_files, bucket, editor_user, open_upload_page, start_upload  # noqa: F401
-from tests.workers.conftest import (  # noqa: F401 - fixtures: a real worker for this test's database
+from tests.workers.conftest import (  # noqa: F401
     broker_redis,
     progress_redis,
     start_process,

@@ -22,7 +22,7 @@ FileAsset = Callable[..., Asset]
 
 
 @pytest.fixture
-def video(media_files) -> bytes:  # noqa: F811
+def video(media_files) -> bytes:
     """A real MP4 padded to 1 MiB: big enough for Range requests to mean something."""
     return padded(media_files["mp4"], MIB)
 

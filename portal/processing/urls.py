@@ -1,0 +1,6 @@
+from django.urls import path
+
+from portal.processing import views
+
+app_name = "processing"
+urlpatterns = [path("assets/<int:asset_id>/reprocess/", views.rerun, name="rerun")]
