@@ -103,8 +103,9 @@ def processing_run(*, job_id: int) -> None:
         log.info("processing job %s stopped: it was cancelled", job_id)
         return
     except ProcessingError as error:
-        job_fail(job_id=job_id, reason=error.reason)
-        _mark_failed(asset_id=asset.pk, reason=error.reason)
+        with transaction.atomic():  # job and asset fail together: no one sees one without the other
+            _mark_failed(asset_id=asset.pk, reason=error.reason)
+            job_fail(job_id=job_id, reason=error.reason)
         return
     job_succeed(job_id=job_id)
 
@@ -133,12 +134,13 @@ def processing_give_up(*, job_id: int, reason: str) -> None:
     the asset with the reason, so neither stays "running"/"processing" with no worker on it.
     A job that finished or was cancelled meanwhile, or was deleted with its asset, is left alone."""
     try:
-        job = job_fail(job_id=job_id, reason=reason)
+        with transaction.atomic():  # job and asset fail together: no one sees one without the other
+            job = job_fail(job_id=job_id, reason=reason)
+            with contextlib.suppress(Asset.DoesNotExist):  # deleted meanwhile
+                _mark_failed(asset_id=job.asset_id, reason=reason)
     except (IllegalJobTransition, Job.DoesNotExist):
         return
     log.error("processing job %s failed for good: %s", job_id, reason)
-    with contextlib.suppress(Asset.DoesNotExist):  # deleted meanwhile
-        _mark_failed(asset_id=job.asset_id, reason=reason)
 
 
 def _record(*, asset_id: int, prefix: str, metadata: dict[str, object], outputs: list[str]) -> None:
