@@ -8,6 +8,7 @@ import re
 import signal
 import socket
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -65,10 +66,15 @@ def test_each_procfile_worker_runs_and_consumes_only_its_queue_at_its_concurrenc
             queue = WORKERS[name][0]
             nodes[name] = start_process(f"{queue}@{host}", ["bash", "-c", f"exec {command}"], **env)
 
-    with broker._connection() as conn:
-        inspect = broker.celery_app().control.inspect(destination=[node.name for node in nodes.values()],
-                                                      timeout=5, connection=conn)
-        queues, stats = inspect.active_queues() or {}, inspect.stats() or {}
+    names = [node.name for node in nodes.values()]
+    queues: dict = {}
+    stats: dict = {}
+    deadline = time.monotonic() + 60  # a busy two-core machine: ask again until every node answered
+    while time.monotonic() < deadline and not (set(names) <= set(queues) and set(names) <= set(stats)):
+        with broker._connection() as conn:
+            inspect = broker.celery_app().control.inspect(destination=names, timeout=5, connection=conn)
+            queues.update(inspect.active_queues() or {})
+            stats.update(inspect.stats() or {})
     for name, node in nodes.items():
         assert [queue["name"] for queue in queues[node.name]] == [WORKERS[name][0]], name
         assert stats[node.name]["pool"]["max-concurrency"] == expected[name], name
