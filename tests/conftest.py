@@ -9,8 +9,11 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 
 import pytest
+from django.conf import settings as django_settings
 from django.core.cache import cache
+from django.dispatch import receiver
 from django.test import Client
+from django.test.signals import setting_changed
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "bin"))
@@ -20,6 +23,21 @@ from stackctl import stack  # noqa: E402 - needs bin/ on the path
 from stackctl.service import Service  # noqa: E402
 
 from tests.factories import AssetFactory, CollectionFactory, TagFactory, UserFactory  # noqa: E402
+
+
+@receiver(setting_changed)
+def _point_celery_at_the_current_broker(setting: str, **kwargs: object) -> None:
+    """Celery reads its broker URL once and keeps producer pools bound to it; a test that moves
+    CELERY_BROKER_URL (its own Redis database, a dead port) must move the app's pools too, or later
+    pings and sends go to the previous broker."""
+    if setting not in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+        return
+    from workers.celery import app  # noqa: PLC0415 - Django is set up only once tests run
+
+    app.conf.broker_url = django_settings.CELERY_BROKER_URL
+    app.conf.result_backend = django_settings.CELERY_RESULT_BACKEND
+    app._pool = None  # dropped, not closed: code still holding the old pool may finish with it
+    app.amqp._producer_pool = None
 
 
 def pytest_configure(config: pytest.Config) -> None:
