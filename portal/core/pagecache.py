@@ -1,57 +1,86 @@
 """Whole-response cache for visitors who carry no identity (no session, no messages cookie).
 
 Such a visitor's page is the same for all of them, so it is cached whole, stamped with the
-content generation like fragments (see fragments.py): a hit is one cache round trip and no
-template rendering at all. Anyone with a session (signed-in users, editors) skips this layer
-and gets fragment-cached pages instead, so nothing per-user is ever stored under a shared key.
+content generation like fragments (see fragments.py). The lookup happens in a middleware near
+the top of the stack, like Django's own per-site cache: a hit is one cache round trip, with no
+session, auth, CSRF or template work at all. Anyone with a session (signed-in users, editors)
+skips this layer and gets fragment-cached pages instead, so nothing per-user is ever stored
+under a shared key. Views opt in with @cache_page_for_anonymous(vary_on).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from functools import wraps
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
+from django.urls import Resolver404, resolve
 from django.utils.cache import patch_vary_headers
 
 from portal.core.fragments import fragment_key, is_miss, request_cache
 
 ViewFunc = Callable[..., HttpResponse]
+VaryOn = Callable[..., tuple[object, ...]]
+# Headers the cached response keeps; the rest (Date, Content-Length…) are made fresh.
+KEPT_HEADERS = ("Content-Type", "Vary", "X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy",
+                "Cross-Origin-Opener-Policy", "Content-Language")
 
 
 def carries_identity(request: HttpRequest) -> bool:
-    cookies = request.COOKIES
     # A CSRF cookie alone is no identity: these pages never render a token for anonymous visitors.
+    cookies = request.COOKIES
     return settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies
 
 
-def cache_page_for_anonymous(vary_on: Callable[..., tuple[object, ...]]) -> Callable[[ViewFunc], ViewFunc]:
+def cache_page_for_anonymous(vary_on: VaryOn) -> Callable[[ViewFunc], ViewFunc]:
     """vary_on(request, *args, **kwargs) → the normalised inputs the page depends on
     (never the raw query string: junk parameters must not mint new keys)."""
 
     def decorator(view: ViewFunc) -> ViewFunc:
-        @wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            if request.method not in ("GET", "HEAD") or carries_identity(request):
-                return view(request, *args, **kwargs)
-            htmx = getattr(request, "htmx", None)
-            key = fragment_key(f"page:{view.__name__}", *vary_on(request, *args, **kwargs),
-                               bool(htmx), htmx.target if htmx else None)
-            store = request_cache(request)
-            hit = store.get(key)
-            if not is_miss(hit):
-                content, content_type = hit
-                response = HttpResponse(content, content_type=content_type)
-            else:
-                response = view(request, *args, **kwargs)
-                if response.status_code == 200 and not response.cookies and not response.streaming:
-                    store.set(key, (response.content, response["Content-Type"]))
-            # The page depends on being anonymous and on htmx asking: say so to every cache downstream.
-            patch_vary_headers(response, ("Cookie", "HX-Request"))
-            return response
-
-        return wrapper
+        view.anonymous_page_vary_on = vary_on  # type: ignore[attr-defined]  # read by the middleware
+        return view
 
     return decorator
+
+
+def _page_key(request: HttpRequest) -> str | None:
+    if request.method not in ("GET", "HEAD") or carries_identity(request):
+        return None
+    try:
+        match = resolve(request.path_info)
+    except Resolver404:
+        return None
+    vary_on: VaryOn | None = getattr(match.func, "anonymous_page_vary_on", None)
+    if vary_on is None:
+        return None
+    htmx = request.headers.get("HX-Request") == "true"
+    return fragment_key(f"page:{match.url_name}", *vary_on(request, *match.args, **match.kwargs),
+                        htmx, request.headers.get("HX-Target") if htmx else None)
+
+
+class AnonymousPageCacheMiddleware:
+    """Place right after SecurityMiddleware and WhiteNoise: a hit skips everything below."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        key = _page_key(request)
+        if key is None:
+            return self.get_response(request)
+        store = request_cache(request)
+        hit: Any = store.get(key)
+        if not is_miss(hit):
+            content, headers = hit
+            response = HttpResponse(content)
+            for name, value in headers:
+                response[name] = value
+            return response
+        response = self.get_response(request)
+        # The page depends on being anonymous and on htmx asking: say so to every cache downstream.
+        patch_vary_headers(response, ("Cookie", "HX-Request"))
+        if response.status_code == 200 and not response.cookies and not response.streaming:
+            headers = [(name, response[name]) for name in KEPT_HEADERS if response.has_header(name)]
+            store.set(key, (response.content, headers))
+        return response

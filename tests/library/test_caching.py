@@ -146,3 +146,20 @@ def test_junk_query_parameters_share_the_normalised_page(backend, client, asset_
     html = client.get("/browse/?kind=video&utm_source=<b>junk</b>").content.decode()
     assert "Normalised" in html
     assert "junk" not in html  # nothing of one visitor's URL is served to the next
+
+
+def test_a_cached_anonymous_page_keeps_its_security_and_vary_headers(backend, client, asset_factory):
+    asset_factory(title="Headers kept")
+    miss, hit = client.get("/browse/"), client.get("/browse/")
+    assert hit.content == miss.content
+    assert "Headers kept" in hit.content.decode()
+    for name in ("X-Frame-Options", "X-Content-Type-Options", "Referrer-Policy", "Content-Type"):
+        assert hit[name] == miss[name], name
+    assert {"Cookie", "HX-Request"} <= {v.strip() for v in hit["Vary"].split(",")}
+
+
+def test_a_visitor_with_a_session_never_gets_the_anonymous_page(backend, client, client_as, editor, asset_factory):
+    asset_factory(title="Shared card")
+    client.get("/browse/")  # cached whole for anonymous visitors
+    html = client_as(editor).get("/browse/").content.decode()
+    assert "Signed in as" in html
