@@ -26,6 +26,12 @@ def public_prefix(asset_id: int) -> str:
     return f"assets/{asset_id}/"
 
 
+def public_rendition_key(public_key: str, relative: str) -> str:
+    """Where a rendition's public copy lives: beside the published original, under `r/`, keeping
+    the renditions' relative layout (so HLS playlists' relative URIs work from the CDN)."""
+    return f"{public_key.rsplit('/', 1)[0]}/r/{relative}"
+
+
 def media_publication_sync(*, asset_id: int, deleted: bool = False, reprocessed: bool = False) -> None:
     asset = None if deleted else Asset.objects.filter(pk=asset_id).first()
     if asset is None:
@@ -48,7 +54,7 @@ def media_publication_sync(*, asset_id: int, deleted: bool = False, reprocessed:
         prefix = asset.attributes.get("renditions_prefix", "")
         for relative in asset.attributes.get("renditions", []) if prefix else []:
             s3.copy(source_bucket=settings.S3_PRIVATE_BUCKET, source_key=prefix + relative,
-                    bucket=settings.S3_PUBLIC_BUCKET, key=f"{directory}r/{relative}")
+                    bucket=settings.S3_PUBLIC_BUCKET, key=public_rendition_key(key, relative))
         Asset.objects.filter(pk=asset.pk).update(public_key=key)  # not an edit: no version bump
     elif not should_be_public and asset.public_key:
         _unpublish_all(asset.pk)
@@ -97,7 +103,7 @@ def rendition_url(*, asset: Asset, relative: str) -> str | None:
     if not prefix or relative not in asset.attributes.get("renditions", []):
         return None
     if asset.is_public_media and asset.public_key:
-        return cdn.url(f"{asset.public_key.rsplit('/', 1)[0]}/r/{relative}")
+        return cdn.url(public_rendition_key(asset.public_key, relative))
     return s3.presigned_get(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + relative,
                             expires_s=settings.PRIVATE_URL_SECONDS, filename=relative.rsplit("/", 1)[-1],
                             inline=True)

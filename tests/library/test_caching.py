@@ -34,11 +34,21 @@ def browse(client) -> str:
     return client.get("/browse/").content.decode()
 
 
-def test_browse_is_served_from_the_fragment_cache(backend, client, asset_factory):
+def test_an_anonymous_browse_page_is_served_from_the_page_cache(backend, client, asset_factory):
     asset = asset_factory(title="Cached title")
     assert "Cached title" in browse(client)
     Asset.objects.filter(pk=asset.pk).update(title="Changed behind the cache's back")
     assert "Cached title" in browse(client)  # a write outside the services is (rightly) not seen
+
+
+def test_a_signed_in_users_browse_results_come_from_the_fragment_cache(backend, client_as, editor, asset_factory):
+    asset = asset_factory(title="Fragment title")
+    studio = client_as(editor)
+    assert "Fragment title" in studio.get("/browse/").content.decode()
+    Asset.objects.filter(pk=asset.pk).update(title="Changed behind the cache's back")
+    html = studio.get("/browse/").content.decode()
+    assert "Fragment title" in html  # the results fragment, shared, not re-rendered
+    assert "Signed in as" in html  # around it, the page is this user's own
 
 
 def test_an_edit_shows_on_the_next_request(backend, client, client_as, editor, asset_factory):

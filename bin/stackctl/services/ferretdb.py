@@ -22,6 +22,7 @@ from ..service import Launch, Service, StackError, log, run
 MODULE = "github.com/FerretDB/FerretDB"
 PATCHES = config.ROOT / "deploy" / "go" / "ferretdb"
 
+
 class FerretDB(Service):
     name = "ferretdb"
     port = config.PORTS.ferretdb

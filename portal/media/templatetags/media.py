@@ -10,6 +10,7 @@ from django.utils.safestring import SafeString
 from portal.integrations import cdn
 from portal.library.models import Asset
 from portal.media.services import media_url as build_media_url
+from portal.media.services import public_rendition_key
 from portal.media.services import rendition_url as build_rendition_url
 
 register = template.Library()
@@ -32,7 +33,7 @@ def hls_url(asset: Asset) -> str:
     if not master or master not in asset.attributes.get("renditions", []):
         return ""
     if asset.is_public_media and asset.public_key:
-        return cdn.url(f"{asset.public_key.rsplit('/', 1)[0]}/r/{master}")
+        return build_rendition_url(asset=asset, relative=master) or ""
     return reverse("media:hls", args=[asset.slug, master])
 
 
@@ -57,4 +58,4 @@ def card_thumbnail(asset: Asset) -> str:
     relative = THUMBNAILS.get(asset.kind)
     if not relative or not asset.public_key or relative not in asset.attributes.get("renditions", []):
         return ""
-    return cdn.url(f"{asset.public_key.rsplit('/', 1)[0]}/r/{relative}")
+    return cdn.url(public_rendition_key(asset.public_key, relative))
