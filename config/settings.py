@@ -7,6 +7,7 @@ Every server URL has a local default matching bin/stack, so a plain checkout run
 from __future__ import annotations
 
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 
@@ -41,9 +42,13 @@ INSTALLED_APPS = [
     "portal.media",
     "portal.jobs",
     "portal.processing",
+    "portal.analytics",
+    "portal.search",
 ]
 
 MIDDLEWARE = [
+    # First: drops X-Forwarded-* unless the balancer sent them, before anything reads them.
+    "portal.ops.proxy.TrustedProxyMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Anonymous pages cached whole: a hit answers here, before sessions, CSRF and auth.
@@ -55,6 +60,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
+    # Asset views and downloads into the analytics outbox (one insert; never waits on MongoDB).
+    "portal.analytics.middleware.ActivityMiddleware",
 ]
 
 ROOT_URLCONF = "config.urls"
@@ -145,7 +152,27 @@ WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
 
 # Local servers of the stack; production points these at managed services.
 SEARCH_URL = env.str("SEARCH_URL", default="http://127.0.0.1:19200")
+# Index and alias names start with this; under DJANGO_ENV=test it defaults to the test database's
+# name, so parallel test runs never share an index (tests add a suffix of their own per test).
+SEARCH_INDEX_PREFIX = env.str(
+    "SEARCH_INDEX_PREFIX",
+    default=env.str("DJANGO_TEST_DATABASE", default="test_portal") if DJANGO_ENV == "test" else "portal",
+)
+# Per-request timeout of the engine (seconds), and how long a failed engine is skipped (circuit
+# breaker) before one request tries it again; meanwhile search answers from PostgreSQL.
+SEARCH_TIMEOUT_SECONDS = env.float("SEARCH_TIMEOUT_SECONDS", default=1.0)
+SEARCH_BREAKER_SECONDS = env.float("SEARCH_BREAKER_SECONDS", default=5.0)
 MONGODB_URL = env.str("MONGODB_URL", default="mongodb://127.0.0.1:37017/portal")
+# The database is MONGODB_URL's path; a test run uses its own (named like its PostgreSQL test database).
+MONGODB_DATABASE = (env.str("DJANGO_TEST_DATABASE", default="test_portal") if DJANGO_ENV == "test"
+                    else urlsplit(MONGODB_URL).path.strip("/") or "portal")
+MONGODB_TIMEOUT_MS = env.int("MONGODB_TIMEOUT_MS", default=1000)  # server selection and connect
+MONGODB_SOCKET_TIMEOUT_MS = env.int("MONGODB_SOCKET_TIMEOUT_MS", default=10000)  # one operation
+MONGODB_BREAKER_SECONDS = env.float("MONGODB_BREAKER_SECONDS", default=5.0)  # no retry for this long after a failure
+# Analytics: events wait in the PostgreSQL outbox until the `analytics.ship` task moves them to MongoDB.
+ANALYTICS_SHIP_SECONDS = env.float("ANALYTICS_SHIP_SECONDS", default=5.0)
+ANALYTICS_BATCH_SIZE = env.int("ANALYTICS_BATCH_SIZE", default=500)
+ANALYTICS_KEEP_DAYS = env.int("ANALYTICS_KEEP_DAYS", default=400)  # events older than this are deleted daily
 S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="http://127.0.0.1:17070")
 CDN_BASE_URL = env.str("CDN_BASE_URL", default="http://127.0.0.1:18080")
 
@@ -213,6 +240,8 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CDN_PURGE_RATE_LIMIT = env.str("CDN_PURGE_RATE_LIMIT", default="10/s") or None
 CELERY_BEAT_SCHEDULE = {
     "uploads-cleanup": {"task": "uploads.cleanup", "schedule": 3600.0, "options": {"queue": "bulk"}},
+    "analytics-ship": {"task": "analytics.ship", "schedule": ANALYTICS_SHIP_SECONDS, "options": {"queue": "bulk"}},
+    "analytics-expire": {"task": "analytics.expire", "schedule": 24 * 3600.0, "options": {"queue": "bulk"}},
 }
 
 # Processing (workers): limits that protect the workers from hostile or broken files.
@@ -235,6 +264,16 @@ SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000 if PRODUCT
 SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
 SECURE_HSTS_PRELOAD = PRODUCTION
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+# The balancer's addresses (the same variable gunicorn's forwarded_allow_ips and uvicorn read):
+# X-Forwarded-For/-Proto from any other peer are deleted (portal/ops/proxy.py). "*" trusts any
+# peer: right only where nothing but the PaaS router can reach the instance.
+FORWARDED_ALLOW_IPS = env.list("FORWARDED_ALLOW_IPS", default=["127.0.0.1"])
+# Names this instance in an X-Served-By response header (the stack's balanced web1/web2); empty: none.
+PORTAL_INSTANCE = env.str("PORTAL_INSTANCE", default="")
+# Login throttling (portal/accounts/throttle.py): failures per account and per client address.
+LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
+LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
+LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
 SESSION_COOKIE_SECURE = PRODUCTION
 CSRF_COOKIE_SECURE = PRODUCTION
 SESSION_COOKIE_HTTPONLY = True

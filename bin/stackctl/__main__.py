@@ -31,7 +31,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "down":
             stack.down(args.names or None)
         elif args.command == "restart":
-            stack.restart(args.names or list(stack.REGISTRY))
+            stack.restart(args.names or stack.known())
         elif args.command == "status":
             rows = [("SERVER", "VERSION", "URL", "STATE"), *stack.status()]
             widths = [max(len(row[i]) for row in rows) for i in range(4)]

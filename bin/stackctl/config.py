@@ -46,9 +46,21 @@ class Ports:
     ferretdb: int = port("STACK_FERRETDB_PORT", 37017)
     s3: int = port("STACK_S3_PORT", 17070)
     cdn: int = port("STACK_CDN_PORT", 18080)
+    # The balancer (only with LB=1): nginx's HTTP and HTTPS servers, the portal instances behind it.
+    lb_http: int = port("STACK_LB_HTTP_PORT", 18081)
+    lb_https: int = port("STACK_LB_HTTPS_PORT", 18443)
+    web1: int = port("STACK_WEB1_PORT", 18001)
+    web2: int = port("STACK_WEB2_PORT", 18002)
+    stream: int = port("STACK_STREAM_PORT", 18003)
 
 
 PORTS = Ports()
+
+# LB=1: `up` also starts two gunicorn instances, a stream process and nginx's balancer servers.
+LB = os.environ.get("LB", "") not in ("", "0")
+# The balancer connects to its upstreams from this loopback address, so the instances can tell
+# it apart from any other local client (FORWARDED_ALLOW_IPS): only it may set X-Forwarded-*.
+LB_SOURCE_ADDRESS = os.environ.get("STACK_LB_SOURCE_ADDRESS", "127.0.0.2")
 
 # Local-only credentials for servers bound to 127.0.0.1; production reads its own.
 PG_USER = os.environ.get("STACK_PG_USER", "portal")
@@ -70,3 +82,4 @@ URLS = {
     "S3_ENDPOINT_URL": f"http://{HOST}:{PORTS.s3}",
     "CDN_BASE_URL": f"http://{HOST}:{PORTS.cdn}",
 }
+LB_URL = f"https://{HOST}:{PORTS.lb_https}"

@@ -21,16 +21,31 @@ REGISTRY = {
     "opensearch": "OpenSearch",
     "ferretdb": "FerretDB",
     "s3": "S3",
+    # "module.Class" where one module holds several; these three run only with LB=1.
+    "web1": "web.Web1",
+    "web2": "web.Web2",
+    "stream": "web.Stream",
     "nginx": "Nginx",
 }
+LB_ONLY = frozenset({"web1", "web2", "stream"})
+
+
+def known() -> list[str]:
+    return [name for name in REGISTRY if config.LB or name not in LB_ONLY]
 
 
 def services(names: list[str] | None = None) -> list[Service]:
-    unknown = set(names or []) - set(REGISTRY)
+    known_names = known()
+    unknown = set(names or []) - set(known_names)
     if unknown:
-        raise StackError(f"unknown server(s): {', '.join(sorted(unknown))}; known: {', '.join(REGISTRY)}")
-    chosen = [name for name in REGISTRY if not names or name in names]
-    return [getattr(importlib.import_module(f"stackctl.services.{name}"), REGISTRY[name])() for name in chosen]
+        hint = " (web1, web2 and stream need LB=1)" if unknown & LB_ONLY else ""
+        raise StackError(f"unknown server(s): {', '.join(sorted(unknown))}; known: {', '.join(known_names)}{hint}")
+    chosen = [name for name in known_names if not names or name in names]
+    found = []
+    for name in chosen:
+        module, _, class_name = REGISTRY[name].rpartition(".")
+        found.append(getattr(importlib.import_module(f"stackctl.services.{module or name}"), class_name)())
+    return found
 
 
 def service(name: str) -> Service:

@@ -280,5 +280,28 @@ def bucket_ensure(*, bucket: str, public_read: bool, cors_origins: list[str]) ->
         raise _translate(error) from error
 
 
+@cache
+def _ping_client(timeout: float) -> Any:
+    """A client of its own for readiness probes: short timeouts and no retries, so a dead S3
+    answers within `timeout` instead of after the normal client's retries."""
+    return boto3.client(
+        "s3",
+        endpoint_url=settings.S3_ENDPOINT_URL,
+        aws_access_key_id=settings.S3_ACCESS_KEY_ID,
+        aws_secret_access_key=settings.S3_SECRET_ACCESS_KEY,
+        region_name=settings.S3_REGION,
+        config=Config(signature_version="s3v4", s3={"addressing_style": "path"}, connect_timeout=timeout,
+                      read_timeout=timeout, retries={"total_max_attempts": 1}),
+    )
+
+
+def ping(*, timeout: float) -> None:
+    """Raise StorageError unless the private bucket answers (HEAD) within about `timeout` seconds."""
+    try:
+        _ping_client(timeout).head_bucket(Bucket=settings.S3_PRIVATE_BUCKET)
+    except (BotoCoreError, ClientError) as error:
+        raise _translate(error) from error
+
+
 def is_unavailable(error: Exception) -> bool:
     return isinstance(error, EndpointConnectionError | StorageUnavailable)

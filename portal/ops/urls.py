@@ -2,4 +2,7 @@ from django.urls import path
 
 from portal.ops import views
 
-urlpatterns = [path("healthz", views.healthz, name="healthz")]
+urlpatterns = [
+    path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+]

@@ -1,5 +1,6 @@
-"""nginx from Debian, configured from deploy/nginx/*.template: today the CDN stand-in
-(a caching proxy in front of the S3 server's public bucket)."""
+"""nginx from Debian, configured from deploy/nginx/*.template: the CDN stand-in (a caching proxy
+in front of the S3 server's public bucket) and, with LB=1, in the same process, the load
+balancer in front of the portal's instances (TLS with a certificate made here by openssl)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,10 @@ import urllib.request
 from pathlib import Path
 
 from .. import config
-from ..service import Launch, Service, run
+from ..service import Launch, Service, port_open, run
 
 TEMPLATE = config.ROOT / "deploy" / "nginx" / "stack.conf.template"
+BALANCER_TEMPLATE = config.ROOT / "deploy" / "nginx" / "balancer.conf.template"
 
 
 class Nginx(Service):
@@ -39,10 +41,38 @@ class Nginx(Service):
             "data_dir": self.data_dir,
             "log_dir": config.LOGS,
             "run_dir": config.RUN,
+            "lb_http_port": config.PORTS.lb_http,
+            "lb_https_port": config.PORTS.lb_https,
+            "web1_port": config.PORTS.web1,
+            "web2_port": config.PORTS.web2,
+            "stream_port": config.PORTS.stream,
+            "lb_source": config.LB_SOURCE_ADDRESS,
+            "tls_dir": self.tls_dir,
+            "balancer_include": "",
         }
+        if config.LB:
+            self.ensure_certificate()
+            (self.data_dir / "microcache").mkdir(exist_ok=True)
+            balancer = self.data_dir / "balancer.conf"
+            balancer.write_text(string.Template(BALANCER_TEMPLATE.read_text()).safe_substitute(values))
+            values["balancer_include"] = f"include {balancer};"
         # safe_substitute: nginx's own $variables (no braces in ours' sense) pass through untouched.
         self.conf_file.write_text(string.Template(TEMPLATE.read_text()).safe_substitute(values))
         run(["nginx", "-t", "-q", "-p", str(self.data_dir), "-c", str(self.conf_file), "-e", str(self.log_file)])
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.data_dir / "tls"
+
+    def ensure_certificate(self) -> None:
+        """A self-signed certificate for 127.0.0.1 (clients trust this file: tls/balancer.crt)."""
+        cert, key = self.tls_dir / "balancer.crt", self.tls_dir / "balancer.key"
+        if cert.exists() and key.exists():
+            return
+        self.tls_dir.mkdir(parents=True, exist_ok=True)
+        run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "825", "-subj", f"/CN={config.HOST}",
+             "-addext", f"subjectAltName=IP:{config.HOST},DNS:localhost", "-keyout", str(key), "-out", str(cert)])
+        key.chmod(0o600)
 
     def command(self) -> Launch:
         return Launch(["nginx", "-p", str(self.data_dir), "-c", str(self.conf_file), "-e", str(self.log_file)])
@@ -50,7 +80,7 @@ class Nginx(Service):
     def ready(self) -> bool:
         # Through nginx to S3: proves the proxy, not just the listening socket.
         with urllib.request.urlopen(f"{self.url}/healthz.txt", timeout=2) as response:
-            return response.status == 200
+            return response.status == 200 and (not config.LB or port_open(config.PORTS.lb_https))
 
     def version(self) -> str:
         return run(["nginx", "-v"]).strip().split("/")[-1]

@@ -1,0 +1,65 @@
+"""Who the client is, and over which scheme it came: only the balancer may say.
+
+Behind the balancer every request arrives from the balancer's own address, carrying the
+client's address in X-Forwarded-For and the scheme in X-Forwarded-Proto. Those headers are
+believed only when the direct peer (REMOTE_ADDR) is a trusted proxy (FORWARDED_ALLOW_IPS, the
+same list gunicorn and uvicorn use); from anyone else they are deleted before Django's
+SECURE_PROXY_SSL_HEADER, the login throttle or a log line could read them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Callable
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+
+CLIENT_IP_KEY = "portal.client_ip"
+FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
+                     "HTTP_X_FORWARDED_PORT", "HTTP_X_REAL_IP", "HTTP_FORWARDED")
+
+
+def _valid_ip(value: str) -> bool:
+    try:
+        ipaddress.ip_address(value)
+    except ValueError:
+        return False
+    return True
+
+
+def from_trusted_proxy(remote_addr: str) -> bool:
+    trusted = settings.FORWARDED_ALLOW_IPS
+    return "*" in trusted or remote_addr in trusted
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address as the balancer saw it (or the direct peer's, without a balancer)."""
+    return str(request.META.get(CLIENT_IP_KEY) or request.META.get("REMOTE_ADDR", ""))
+
+
+class TrustedProxyMiddleware:
+    """First in MIDDLEWARE: settles the client's address and scheme before anything reads them,
+    and names the instance that answered (X-Served-By) when PORTAL_INSTANCE is set."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        meta = request.META
+        remote = str(meta.get("REMOTE_ADDR", ""))
+        client = remote
+        if from_trusted_proxy(remote):
+            # The balancer appends the peer it saw; anything to the left came from the client
+            # and may be forged, so only the rightmost entry counts.
+            hops = [hop.strip() for hop in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
+            if hops[-1] and _valid_ip(hops[-1]):
+                client = hops[-1]
+        else:
+            for header in FORWARDED_HEADERS:
+                meta.pop(header, None)
+        meta[CLIENT_IP_KEY] = client
+        response = self.get_response(request)
+        if settings.PORTAL_INSTANCE:
+            response["X-Served-By"] = settings.PORTAL_INSTANCE
+        return response
