@@ -23,6 +23,11 @@ app.conf.task_default_queue = "interactive"
 app.conf.task_routes = {
     "media.purge_cdn": {"queue": "interactive"},
     "uploads.cleanup": {"queue": "bulk"},
+    "search.index_asset": {"queue": "interactive"},
+    "search.index_collection": {"queue": "bulk"},
+    "search.reindex": {"queue": "bulk"},
+    "analytics.ship": {"queue": "bulk"},
+    "analytics.expire": {"queue": "bulk"},
 }
 # Tasks live in workers/tasks/, imported lazily once Django is set up (they use the ORM).
 app.autodiscover_tasks(["workers"])

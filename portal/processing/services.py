@@ -13,10 +13,12 @@ import shutil
 import tempfile
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 from django.conf import settings
 from django.db import transaction
 
+from portal.analytics.services import raw_metadata_enqueue
 from portal.integrations import s3
 from portal.jobs.errors import IllegalJobTransition
 from portal.jobs.models import Job
@@ -25,6 +27,7 @@ from portal.library.models import Asset, Kind, Status
 from portal.library.services import announce_asset
 from portal.processing.dispatch import process
 from portal.processing.errors import ProcessingError
+from portal.processing.rawmeta import build_document, extract_raw
 
 log = logging.getLogger(__name__)
 # Quick work someone is waiting for goes to `interactive`; transcoding to `media`.
@@ -94,11 +97,13 @@ def processing_run(*, job_id: int) -> None:
             # One bar for the whole job: the pipeline's own 0–100 fills 5–90 %, storing the rest.
             result = process(asset.kind, source, out, lambda stage, pct: progress(stage, 5 + pct * 85 // 100))
             outputs = result.outputs
+            raw_document = _raw_metadata(asset, job, source)  # while the original is still here
             for index, (relative, content_type) in enumerate(outputs):
                 s3.upload_file(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + relative, path=out / relative,
                                content_type=content_type)
                 progress("store", 90 + 10 * (index + 1) // max(len(outputs), 1))
-        _record(asset_id=asset.pk, prefix=prefix, metadata=result.metadata(), outputs=[r for r, _ in outputs])
+        _record(asset_id=asset.pk, prefix=prefix, metadata=result.metadata(), outputs=[r for r, _ in outputs],
+                raw_document=raw_document)
     except JobStopped:
         log.info("processing job %s stopped: it was cancelled", job_id)
         return
@@ -143,7 +148,21 @@ def processing_give_up(*, job_id: int, reason: str) -> None:
     log.error("processing job %s failed for good: %s", job_id, reason)
 
 
-def _record(*, asset_id: int, prefix: str, metadata: dict[str, object], outputs: list[str]) -> None:
+def _raw_metadata(asset: Asset, job: Job, source: Path) -> dict[str, Any] | None:
+    """The complete raw metadata as a validated document (version = the job that read it). Never
+    fails the job: a reader that chokes becomes a note in the document, and a bug here is logged."""
+    try:
+        raw, text, notes = extract_raw(asset.kind, source)
+        return build_document(asset_id=asset.pk, version=job.pk, kind=asset.kind, raw=raw, text=text, notes=notes,
+                              source={"key": asset.source_key, "size": asset.source_size, "type": asset.source_type,
+                                      "filename": asset.original_filename})
+    except Exception:  # the job's real work is done; losing the raw copy must not undo it
+        log.exception("raw metadata of asset %s (job %s) not kept", asset.pk, job.pk)
+        return None
+
+
+def _record(*, asset_id: int, prefix: str, metadata: dict[str, object], outputs: list[str],
+            raw_document: dict[str, Any] | None = None) -> None:
     with transaction.atomic():
         asset = Asset.objects.select_for_update().get(pk=asset_id)
         previous = asset.attributes.get("renditions_prefix")
@@ -154,6 +173,8 @@ def _record(*, asset_id: int, prefix: str, metadata: dict[str, object], outputs:
         if asset.status == Status.PROCESSING:  # a re-run of a ready or published asset keeps its state
             asset.move_to(Status.READY)
         asset.save(update_fields=["attributes", "status", "updated_at"])
+        if raw_document is not None:  # to MongoDB through the outbox: an outage there cannot fail the job
+            raw_metadata_enqueue(document=raw_document)
         transaction.on_commit(partial(announce_asset, asset.pk, "processed"))
         if previous and previous != prefix:  # the old run's files, once nothing points at them
             transaction.on_commit(partial(_delete_prefix, previous))

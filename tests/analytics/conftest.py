@@ -1,0 +1,19 @@
+"""Analytics fixtures: the real FerretDB, in this test run's own database, dropped around each test."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from portal.integrations import mongo
+
+
+@pytest.fixture
+def mongo_db() -> Iterator[str]:
+    mongo.reset_client()
+    mongo.drop_database()
+    mongo.ensure_indexes()
+    yield mongo.database_name()
+    mongo.reset_client()
+    mongo.drop_database()

@@ -1,0 +1,50 @@
+"""The MongoDB module against the real FerretDB: naming, ping, indexes, idempotent upserts."""
+
+from __future__ import annotations
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+
+from portal.integrations import mongo
+
+
+def test_test_runs_use_their_own_database_named_like_the_postgres_test_database():
+    assert mongo.database_name() == settings.DATABASES["default"]["TEST"]["NAME"]
+
+
+def test_ping_answers_when_up_and_raises_when_the_port_is_dead(settings):
+    mongo.ping(timeout=2)
+    settings.MONGODB_URL = "mongodb://127.0.0.1:9/portal"
+    with pytest.raises(mongo.MongoUnavailable, match="within 0.3 s"):
+        mongo.ping(timeout=0.3)
+
+
+def test_mongo_setup_creates_every_index_and_is_idempotent(mongo_db, capsys):
+    call_command("mongo_setup")
+    call_command("mongo_setup")
+    names = {index["name"] for index in mongo.collection(mongo.EVENTS).list_indexes()}
+    assert {"type_day", "asset_type_day", "day"} <= names
+    unique = next(i for i in mongo.collection(mongo.RAW_METADATA).list_indexes() if i["name"] == "asset_version")
+    assert unique.get("unique") is True
+    assert "4 indexes in place" in capsys.readouterr().out
+
+
+def test_a_replayed_batch_of_upserts_makes_no_duplicates(mongo_db):
+    batch = [{"_id": n, "type": "view", "day": "2026-11-25"} for n in range(50)]
+    mongo.bulk_upsert(mongo.EVENTS, batch)
+    mongo.bulk_upsert(mongo.EVENTS, batch)
+    assert mongo.count(mongo.EVENTS, {}) == 50
+
+
+def test_a_dead_server_is_one_timeout_then_refused_at_once_until_reset(settings, mongo_db):
+    settings.MONGODB_URL = "mongodb://127.0.0.1:9/portal"
+    settings.MONGODB_TIMEOUT_MS = 200
+    mongo.reset_client()
+    with pytest.raises(mongo.MongoUnavailable, match="read failed"):
+        mongo.find_one(mongo.EVENTS, {})
+    with pytest.raises(mongo.MongoUnavailable, match="moments ago"):
+        mongo.find_one(mongo.EVENTS, {})
+    settings.MONGODB_URL = "mongodb://127.0.0.1:37017/portal"
+    mongo.reset_client()
+    assert mongo.find_one(mongo.EVENTS, {}) is None

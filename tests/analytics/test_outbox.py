@@ -1,0 +1,89 @@
+"""The transactional outbox: events written with the request, shipped idempotently, never lost."""
+
+from __future__ import annotations
+
+import threading
+
+import pytest
+from django.db import connection, transaction
+
+from portal.analytics.models import OutboxEntry
+from portal.analytics.services import event_record, outbox_ship, outbox_ship_all
+from portal.integrations import mongo
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_rolled_back_with_its_request_is_never_shipped(mongo_db):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        event_record(kind="play", asset_id=1)
+        raise RuntimeError("the request failed")
+    assert OutboxEntry.objects.count() == 0
+
+
+@pytest.mark.django_db(transaction=True)
+def test_events_are_shipped_once_with_the_outbox_id_as_key_and_rows_deleted(mongo_db, asset_factory):
+    asset = asset_factory()
+    ids = [event_record(kind="view", slug=asset.slug).pk for _ in range(3)]
+    ids.append(event_record(kind="progress", asset_id=asset.pk, quartile=50, bogus="dropped").pk)
+    assert outbox_ship_all(limit=2) == 4
+    assert OutboxEntry.objects.count() == 0
+    documents = {d["_id"]: d for d in mongo.find(mongo.EVENTS, {})}
+    assert sorted(documents) == ids
+    assert {d["asset_id"] for d in documents.values()} == {asset.pk}  # slugs resolved to the id
+    assert documents[ids[-1]]["quartile"] == 50
+    assert "bogus" not in documents[ids[-1]]
+    assert documents[ids[0]]["day"] == documents[ids[0]]["at"].date().isoformat()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_replayed_after_a_crash_before_the_delete_makes_no_duplicates(mongo_db):
+    for _ in range(5):
+        event_record(kind="play", asset_id=7)
+    rows = list(OutboxEntry.objects.order_by("id"))
+    outbox_ship()
+    # The shipper died after MongoDB acknowledged but before its delete committed: the rows are back.
+    OutboxEntry.objects.bulk_create(rows)
+    outbox_ship()
+    assert mongo.count(mongo.EVENTS, {"type": "play"}) == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_shippers_at_once_never_send_the_same_row(mongo_db):
+    for _ in range(40):
+        event_record(kind="play", asset_id=1)
+    locked = threading.Event()
+    release = threading.Event()
+
+    def first_shipper() -> None:  # holds the first 20 rows locked while the second ships
+        with transaction.atomic():
+            list(OutboxEntry.objects.select_for_update(skip_locked=True).order_by("id")[:20])
+            locked.set()
+            release.wait(10)
+        connection.close()
+
+    thread = threading.Thread(target=first_shipper)
+    thread.start()
+    locked.wait(10)
+    shipped = outbox_ship(limit=100)
+    release.set()
+    thread.join()
+    assert shipped == 20
+    assert OutboxEntry.objects.count() == 20
+    assert outbox_ship(limit=100) == 20
+    assert mongo.count(mongo.EVENTS, {}) == 40
+
+
+@pytest.mark.django_db(transaction=True)
+def test_mongodb_down_keeps_every_row_and_ships_them_all_when_back(mongo_db, settings):
+    for _ in range(12):
+        event_record(kind="play", asset_id=3)
+    settings.MONGODB_URL = "mongodb://127.0.0.1:9/portal"
+    settings.MONGODB_TIMEOUT_MS = 200
+    mongo.reset_client()
+    with pytest.raises(mongo.MongoUnavailable):
+        outbox_ship()
+    assert OutboxEntry.objects.count() == 12
+    settings.MONGODB_URL = "mongodb://127.0.0.1:37017/portal"
+    mongo.reset_client()
+    assert outbox_ship_all() == 12
+    assert mongo.count(mongo.EVENTS, {"asset_id": 3}) == 12

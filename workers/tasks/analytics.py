@@ -1,0 +1,28 @@
+"""Analytics tasks on the `bulk` queue. Thin: the logic lives in portal.analytics.services."""
+
+from __future__ import annotations
+
+import logging
+
+from portal.analytics.services import events_expire, outbox_ship_all
+from portal.integrations.mongo import MongoUnavailable
+from workers.celery import app
+
+log = logging.getLogger(__name__)
+
+
+@app.task(name="analytics.ship", acks_late=True, reject_on_worker_lost=True, ignore_result=True,
+          soft_time_limit=120, time_limit=150)
+def ship() -> int:
+    """Move the outbox to MongoDB. Beat runs it every few seconds; MongoDB down means the rows
+    wait for the next run (nothing is lost, nothing is retried in a tight loop)."""
+    try:
+        return outbox_ship_all()
+    except MongoUnavailable as error:
+        log.warning("analytics outbox not shipped, MongoDB unavailable: %s", error)
+        return 0
+
+
+@app.task(name="analytics.expire", acks_late=True, ignore_result=True, soft_time_limit=600, time_limit=660)
+def expire() -> int:
+    return events_expire()
