@@ -286,7 +286,8 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django_redis": {"level": "WARNING"}},
+    # opensearch-py logs every request at INFO: one line per search is noise, failures stay visible.
+    "loggers": {"django_redis": {"level": "WARNING"}, "opensearch": {"level": "WARNING"}},
 }
 
 PAGE_SIZE = env.int("PORTAL_PAGE_SIZE", default=24)

@@ -4,6 +4,7 @@ from django.urls import include, path
 urlpatterns = [
     path("", include("portal.library.urls")),
     path("", include("portal.media.urls")),
+    path("", include("portal.search.urls")),
     path("studio/", include("portal.library.studio_urls")),
     path("studio/", include("portal.uploads.urls")),
     path("studio/", include("portal.processing.urls")),

@@ -1,0 +1,199 @@
+"""The OpenSearch backend: the only module that imports the search client.
+
+Writes go to every index behind the alias and behind the "building" alias, so a reindex in
+progress misses no live change. Reads go through the alias. Every call has a short timeout and
+passes the circuit breaker, so a dead node costs one timeout per cooldown, not one per request.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from datetime import datetime
+from functools import cache, partial
+from itertools import islice
+from typing import Any, TypeVar
+
+from django.conf import settings
+from django.utils.html import escape
+from django.utils.safestring import mark_safe
+from django.utils.text import Truncator
+from opensearchpy import ConnectionError as ClientConnectionError
+from opensearchpy import NotFoundError, OpenSearch, TransportError, helpers
+
+from portal.search import index as design
+from portal.search.backends.base import (
+    Bucket,
+    Document,
+    Hit,
+    Progress,
+    SearchQuery,
+    SearchResults,
+    SearchUnavailable,
+    highlighted,
+)
+from portal.search.breaker import CircuitBreaker
+from portal.search.queries import FACET_SIZES, search_body, suggest_body
+
+T = TypeVar("T")
+BULK_BATCH = 500
+breaker = CircuitBreaker(lambda: settings.SEARCH_BREAKER_SECONDS)
+
+
+@cache
+def _client(url: str, timeout: float) -> OpenSearch:
+    # One client (and connection pool) per process: a new TCP connection per search costs more than the search.
+    return OpenSearch(hosts=[url], timeout=timeout, max_retries=0, retry_on_timeout=False, maxsize=25)
+
+
+def client() -> OpenSearch:
+    return _client(settings.SEARCH_URL, settings.SEARCH_TIMEOUT_SECONDS)
+
+
+def _guarded(call: Callable[[], T]) -> T:
+    """Run one engine call through the breaker; every client error becomes SearchUnavailable."""
+    if not breaker.allows():
+        raise SearchUnavailable("the search engine failed recently; skipped until the cooldown ends")
+    try:
+        result = call()
+    except NotFoundError as error:  # no index yet (search_setup not run): not a dead node
+        breaker.succeeded()
+        raise SearchUnavailable(f"no search index: {error}") from error
+    except (ClientConnectionError, TransportError) as error:
+        breaker.failed()
+        raise SearchUnavailable(str(error)) from error
+    breaker.succeeded()
+    return result
+
+
+def health_check(timeout: float) -> None:
+    """Raise unless the cluster answers with status yellow or green within `timeout` seconds."""
+    health = _client(settings.SEARCH_URL, timeout).cluster.health(params={"timeout": f"{max(timeout, 0.1)}s"})
+    if health.get("status") not in ("yellow", "green"):
+        raise SearchUnavailable(f"cluster status {health.get('status')!r}")
+
+
+def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
+    iterator = iter(items)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class OpenSearchBackend:
+    name = "opensearch"
+
+    # ----- index lifecycle -------------------------------------------------------------
+    def indices_behind(self, alias: str) -> list[str]:
+        return list(client().indices.get_alias(name=alias, ignore=404).keys() - {"error", "status"})
+
+    def setup(self) -> str | None:
+        """Create a versioned index and the alias if there is no alias; returns the new index or None."""
+        if client().indices.exists_alias(name=design.alias_name()):
+            return None
+        name = design.new_index_name()
+        client().indices.create(index=name, body={**design.index_body(), "aliases": {design.alias_name(): {}}})
+        return name
+
+    def drop_all(self) -> None:
+        """Delete every index of this prefix (tests and benchmarks clean up with it)."""
+        client().indices.delete(index=f"{design.alias_name()}-v*", ignore=404)
+
+    def refresh(self) -> None:
+        client().indices.refresh(index=design.alias_name())
+
+    def _write_targets(self) -> list[str]:
+        targets = self.indices_behind(f"{design.alias_name()},{design.building_alias_name()}")
+        if not targets:
+            raise SearchUnavailable("no search index: run manage.py search_setup")
+        return targets
+
+    # ----- writes -------------------------------------------------------------------
+    def index(self, document: Document, *, refresh: bool = False) -> None:
+        def write() -> None:
+            for target in self._write_targets():
+                client().index(index=target, id=str(document["id"]), body=document, refresh=refresh)
+
+        _guarded(write)
+
+    def delete(self, asset_id: int, *, refresh: bool = False) -> None:
+        def remove() -> None:
+            for target in self._write_targets():
+                client().delete(index=target, id=str(asset_id), refresh=refresh, ignore=404)
+
+        _guarded(remove)
+
+    def bulk_index(self, documents: Iterable[Document], *, progress: Progress | None = None,
+                   index: str | None = None) -> int:
+        targets = [index] if index else self._write_targets()
+        written = 0
+        for batch in _batches(documents, BULK_BATCH):
+            actions = [{"_index": target, "_id": str(doc["id"]), "_source": doc} for target in targets for doc in batch]
+            _guarded(partial(helpers.bulk, client(), actions, request_timeout=60))
+            written += len(batch)
+            if progress:
+                progress(len(batch))
+        return written
+
+    def rebuild(self, documents: Iterable[Document], *, progress: Progress | None = None) -> str:
+        """Fill a new versioned index while the old one serves, then swap the alias in one atomic
+        request and drop the old index. Live writes reach both meanwhile (the building alias)."""
+        alias, building = design.alias_name(), design.building_alias_name()
+        name = design.new_index_name()
+        body = {**design.index_body(), "aliases": {building: {}}}
+        # Bulk load without periodic refreshes; one refresh at the end, before the swap.
+        body["settings"] = {"index": {**design.SETTINGS, "refresh_interval": "-1"}}
+        client().indices.create(index=name, body=body)
+        try:
+            self.bulk_index(documents, progress=progress, index=name)
+            live_refresh = {"index": {"refresh_interval": design.SETTINGS["refresh_interval"]}}
+            client().indices.put_settings(index=name, body=live_refresh)
+            client().indices.refresh(index=name)
+            old = self.indices_behind(alias)
+            actions: list[dict[str, Any]] = [{"remove": {"index": index, "alias": alias}} for index in old]
+            actions += [{"add": {"index": name, "alias": alias}}, {"remove": {"index": name, "alias": building}}]
+            client().indices.update_aliases(body={"actions": actions})
+        except Exception:
+            client().indices.delete(index=name, ignore=404)  # a failed rebuild leaves the live index alone
+            raise
+        for index in old:
+            client().indices.delete(index=index, ignore=404)
+        return name
+
+    def ids_in_collection(self, collection_id: int) -> list[int]:
+        body = {"query": {"term": {"collection_ids": collection_id}}, "_source": False, "size": 10_000}
+        response = _guarded(lambda: client().search(index=design.alias_name(), body=body))
+        return [int(raw["_id"]) for raw in response["hits"]["hits"]]
+
+    # ----- reads --------------------------------------------------------------------
+    def search(self, query: SearchQuery) -> SearchResults:
+        response = _guarded(lambda: client().search(index=design.alias_name(), body=search_body(query)))
+        facets = {
+            name: [Bucket(value=str(b["key"]), count=b["doc_count"]) for b in response["aggregations"][name]["buckets"]]
+            for name in FACET_SIZES
+        }
+        return SearchResults(hits=[_hit(raw) for raw in response["hits"]["hits"]],
+                             total=response["hits"]["total"]["value"], facets=facets, took_ms=response["took"])
+
+    def suggest(self, text: str, *, limit: int = 8) -> list[Hit]:
+        response = _guarded(lambda: client().search(index=design.alias_name(), body=suggest_body(text, limit=limit)))
+        return [_hit(raw) for raw in response["hits"]["hits"]]
+
+    def took(self, text: str) -> int:
+        """The engine's own time for the suggest query of `text` (benchmarks print it beside ours)."""
+        return int(client().search(index=design.alias_name(), body=suggest_body(text, limit=8))["took"])
+
+
+def _hit(raw: dict[str, Any]) -> Hit:
+    source, marks = raw["_source"], raw.get("highlight", {})
+    title_marks = marks.get("title") or marks.get("title.prefix")
+    snippet_marks = marks.get("description") or marks.get("text")
+    if snippet_marks:
+        snippet = highlighted(snippet_marks[0])
+    else:
+        snippet = mark_safe(escape(Truncator(source.get("description", "")).chars(160)))  # noqa: S308
+    published = source.get("published_at")
+    return Hit(
+        id=int(source["id"]), slug=source["slug"], title=source["title"],
+        title_html=highlighted(title_marks[0]) if title_marks else mark_safe(escape(source["title"])),  # noqa: S308
+        snippet_html=snippet, kind=source.get("kind", ""),
+        published_at=datetime.fromisoformat(published) if published else None, tags=tuple(source.get("tags", ())),
+    )

@@ -1,0 +1,94 @@
+"""An asset as the index stores it: one plain dict built from PostgreSQL (the truth) and, for
+documents, the text processing extracted (the "text.txt" rendition in the private bucket)."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+from typing import Any
+
+from django.conf import settings
+from django.db.models import Prefetch, QuerySet
+
+from portal.integrations import s3
+from portal.library.models import Asset, Collection, Tag
+from portal.search.index import MARK_END, MARK_START
+
+log = logging.getLogger(__name__)
+
+TEXT_RENDITION = "text.txt"
+MAX_TEXT_BYTES = 1024 * 1024  # processing caps extraction too; the index needs no more
+_NO_MARKERS = str.maketrans("", "", MARK_START + MARK_END)
+
+
+def _clean(text: str) -> str:
+    """Our highlight markers must only ever come from the engine."""
+    return text.translate(_NO_MARKERS)
+
+
+def extracted_text(asset: Asset) -> str:
+    prefix = asset.attributes.get("renditions_prefix")
+    if not prefix or TEXT_RENDITION not in asset.attributes.get("renditions", []):
+        return ""
+    try:
+        data = s3.read(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + TEXT_RENDITION, max_bytes=MAX_TEXT_BYTES)
+    except s3.StorageError:  # index the rest now; a later change or reindex brings the text
+        log.warning("could not read the extracted text of asset %s", asset.pk, exc_info=True)
+        return ""
+    return data.decode("utf-8", errors="replace")
+
+
+def _location(media: dict[str, Any]) -> dict[str, float] | None:
+    gps = media.get("gps") or {}
+    try:
+        lat, lon = float(gps["lat"]), float(gps["lon"])
+    except (KeyError, TypeError, ValueError):
+        return None
+    return {"lat": lat, "lon": lon} if -90 <= lat <= 90 and -180 <= lon <= 180 else None
+
+
+def asset_document(asset: Asset, *, text: str | None = None) -> dict[str, Any]:
+    """The index document. Call with tags, collections and owner loaded (see `with_relations`)."""
+    media = asset.attributes.get("media") or {}
+    tags = list(asset.tags.all())
+    collections = list(asset.collections.all())
+    return {
+        "id": asset.pk,
+        "slug": asset.slug,
+        "title": _clean(asset.title),
+        "description": _clean(asset.description),
+        "text": _clean(extracted_text(asset) if text is None else text),
+        "tags": [tag.slug for tag in tags],
+        "tag_names": [_clean(tag.name) for tag in tags],
+        "collections": [collection.slug for collection in collections],
+        "collection_ids": [collection.pk for collection in collections],
+        "collection_titles": [_clean(collection.title) for collection in collections],
+        "kind": asset.kind,
+        "owner": asset.owner.get_username(),
+        "visibility": asset.visibility,
+        "status": asset.status,
+        "featured": asset.featured,
+        "published_at": asset.published_at.isoformat() if asset.published_at else None,
+        "year": asset.published_at.year if asset.published_at else None,
+        "duration": media.get("duration"),
+        "page_count": media.get("page_count"),
+        "location": _location(media),
+    }
+
+
+def with_relations(assets: QuerySet[Asset]) -> QuerySet[Asset]:
+    return assets.select_related("owner").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.only("slug", "name")),
+        Prefetch("collections", queryset=Collection.objects.only("id", "slug", "title")),
+    )
+
+
+def all_documents(*, batch: int = 500) -> Iterator[dict[str, Any]]:
+    """Every asset (the query filters visibility, so editors' views can share the index), in id order."""
+    last = 0
+    while True:
+        chunk = list(with_relations(Asset.objects.filter(pk__gt=last).order_by("pk"))[:batch])
+        if not chunk:
+            return
+        yield from (asset_document(asset) for asset in chunk)
+        last = chunk[-1].pk

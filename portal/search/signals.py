@@ -1,0 +1,7 @@
+"""What search announces. Analytics subscribes; search never imports analytics."""
+
+from django.dispatch import Signal
+
+# Sent by the results and suggest views after the search ran, with kwargs
+# query (str), result_count (int), request (HttpRequest), source ("results" | "suggest" | "fallback").
+search_performed = Signal()

@@ -1,0 +1,39 @@
+"""Search fixtures: every test gets its own versioned index and alias on the real OpenSearch node
+(named from SEARCH_INDEX_PREFIX, which under DJANGO_ENV=test starts with this run's test database),
+created before the test and dropped after it. The dev index is never touched."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from portal.library.models import Asset
+from portal.search.backends.opensearch import OpenSearchBackend, breaker
+from portal.search.documents import asset_document, with_relations
+from portal.search.services import search_setup
+
+
+@pytest.fixture
+def search_index(settings: Any) -> Iterator[OpenSearchBackend]:
+    settings.SEARCH_INDEX_PREFIX = f"{settings.SEARCH_INDEX_PREFIX}-{uuid.uuid4().hex[:10]}"
+    breaker.succeeded()  # a previous test's outage must not leak into this one
+    engine = OpenSearchBackend()
+    assert search_setup() is not None
+    yield engine
+    breaker.succeeded()
+    engine.drop_all()
+
+
+@pytest.fixture
+def indexed(search_index: OpenSearchBackend) -> Callable[..., None]:
+    """`indexed(asset, ...)`: write these assets' documents now and refresh, so a search sees them."""
+
+    def write(*assets: Asset) -> None:
+        fresh = with_relations(Asset.objects.filter(pk__in=[asset.pk for asset in assets]))
+        search_index.bulk_index(asset_document(asset) for asset in fresh)
+        search_index.refresh()
+
+    return write

@@ -1,0 +1,35 @@
+"""Search indexing tasks. Thin: the document and the engine calls live in portal.search.services.
+
+`search.index_asset` runs on `interactive` (near real time: an edit is searchable within seconds);
+collection rewrites and the full rebuild run on `bulk`. All are idempotent: each rebuilds the
+documents from PostgreSQL, so running one twice, or late, writes the current truth.
+"""
+
+from __future__ import annotations
+
+from portal.search.backends.base import SearchUnavailable
+from portal.search.services import search_index_asset, search_index_collection, search_reindex
+from workers.celery import app
+
+# An engine outage is waited out (exponential backoff with jitter, about 10 minutes in all);
+# past that, the next change or `manage.py search_reindex` brings the index in step.
+RETRY_BACKOFF_MAX_S = 120
+
+
+@app.task(name="search.index_asset", acks_late=True, ignore_result=True, soft_time_limit=30, time_limit=60,
+          autoretry_for=(SearchUnavailable,), retry_backoff=2, retry_backoff_max=RETRY_BACKOFF_MAX_S,
+          retry_jitter=True, max_retries=8)
+def index_asset(asset_id: int) -> None:
+    search_index_asset(asset_id=asset_id)
+
+
+@app.task(name="search.index_collection", acks_late=True, ignore_result=True, time_limit=600,
+          autoretry_for=(SearchUnavailable,), retry_backoff=2, retry_backoff_max=RETRY_BACKOFF_MAX_S,
+          retry_jitter=True, max_retries=8)
+def index_collection(collection_id: int) -> None:
+    search_index_collection(collection_id=collection_id)
+
+
+@app.task(name="search.reindex", acks_late=True, ignore_result=True, time_limit=3600)
+def reindex() -> None:
+    search_reindex()
