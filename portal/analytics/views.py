@@ -1,0 +1,78 @@
+"""The analytics page for editors, and the endpoint the player reports plays to."""
+
+from __future__ import annotations
+
+import logging
+
+from django.core.cache import cache
+from django.http import HttpResponse, JsonResponse
+from django.middleware.csrf import get_token
+from django.shortcuts import render
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+
+from portal.analytics import selectors
+from portal.analytics.presentation import chart
+from portal.analytics.services import QUARTILES, event_record, visitor_hash
+from portal.core.http import HtmxHttpRequest
+from portal.integrations.mongo import MongoUnavailable
+from portal.library.models import Asset
+from portal.library.studio_views import editor_required
+
+log = logging.getLogger(__name__)
+EVENTS_PER_MINUTE = 120  # per visitor: a player reports at most five events per play
+
+
+@require_GET
+@editor_required
+def dashboard(request: HtmxHttpRequest) -> HttpResponse:
+    context: dict[str, object] = {"pending": selectors.pending_events()}
+    try:
+        counts = selectors.daily_counts(days=30)
+        context.update(counts=counts, chart=chart(counts), top=selectors.top_assets_this_week(),
+                       no_results=selectors.searches_without_results(),
+                       totals=(sum(d.views for d in counts), sum(d.plays for d in counts)))
+    except MongoUnavailable:
+        context["unavailable"] = True
+    return render(request, "analytics/dashboard.html", context)
+
+
+@require_POST
+def record_play(request: HtmxHttpRequest) -> HttpResponse:
+    """POST asset=<id>&event=play|progress[&quartile=25|50|75|100] with the CSRF token as a form
+    field (works with navigator.sendBeacon). One outbox insert; never waits on MongoDB."""
+    kind = request.POST.get("event", "")
+    quartile_raw = request.POST.get("quartile", "")
+    try:
+        asset_id = int(request.POST.get("asset", ""))
+        quartile = int(quartile_raw) if kind == "progress" else None
+    except ValueError:
+        return JsonResponse({"error": "asset and quartile must be whole numbers"}, status=400)
+    if kind not in ("play", "progress") or (kind == "progress" and quartile not in QUARTILES):
+        return JsonResponse({"error": "event must be play, or progress with a quartile of 25, 50, 75 or 100"},
+                            status=400)
+    if _over_limit(request):
+        return JsonResponse({"error": "too many events; slow down"}, status=429)
+    if not Asset.objects.visible_to(request.user).filter(pk=asset_id).exists():
+        return JsonResponse({"error": "no such asset"}, status=404)  # private to someone else: the same answer
+    fields = {"quartile": quartile} if quartile is not None else {}
+    event_record(kind=kind, asset_id=asset_id, request=request, **fields)
+    return HttpResponse(status=204)
+
+
+def _over_limit(request: HtmxHttpRequest) -> bool:
+    key = f"analytics:rate:{visitor_hash(request)}"
+    if cache.add(key, 1, timeout=60):
+        return False
+    try:
+        return int(cache.incr(key)) > EVENTS_PER_MINUTE
+    except ValueError:  # expired between add and incr
+        return False
+
+
+@never_cache
+@require_GET
+def csrf_token(request: HtmxHttpRequest) -> HttpResponse:
+    """Anonymous pages carry no CSRF token (they are cached whole): the player fetches one here
+    (it also sets the cookie) before its first report."""
+    return JsonResponse({"token": get_token(request)})

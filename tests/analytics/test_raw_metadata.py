@@ -1,0 +1,129 @@
+"""Raw metadata documents: hostile and odd values stored safely in the real FerretDB, never
+losing the whole document, and processing storing one per asset version through the outbox."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+
+import pytest
+from django.conf import settings
+from PIL import ExifTags, Image
+
+from portal.analytics.models import OutboxEntry
+from portal.analytics.services import outbox_ship_all, raw_metadata_enqueue
+from portal.integrations import mongo, s3
+from portal.jobs.services import job_create
+from portal.library.models import Kind, Status
+from portal.processing.rawmeta import MAX_DOCUMENT_BYTES, build_document, extract_raw
+from portal.processing.samples import make_photo
+from portal.processing.services import processing_run
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def nested(depth: int) -> dict[str, object]:
+    value: dict[str, object] = {"leaf": True}
+    for level in range(depth):
+        value = {f"level{level}": value}
+    return value
+
+
+def stored(document: dict[str, object]) -> dict[str, object]:
+    raw_metadata_enqueue(document=document)
+    outbox_ship_all()
+    found = mongo.find_one(mongo.RAW_METADATA, {"_id": document["_id"]})
+    assert found is not None
+    return found
+
+
+def test_hostile_values_are_stored_escaped_cut_and_noted_never_lost(mongo_db, caplog):
+    raw = {
+        "ffprobe": {"format": {"tags": {"$where": "1", "com.apple.quicktime.make": "Apple", "a\x00b": "nul"}}},
+        "deep": nested(200),
+        "huge": "x" * 5_000_000,
+        "bytes": b"Caf\xe9 cr\xe8me",  # Latin-1, not UTF-8: what old cameras write
+        "blob": bytes(range(256)) * 4,
+        "numbers": [float("nan"), float("inf"), 2**80, 1.5],
+        "list": list(range(5000)),
+    }
+    with caplog.at_level(logging.INFO, logger="portal.processing.rawmeta"):
+        document = build_document(asset_id=1, version=2, kind="video", source={"key": "k"}, raw=raw, text="t" * 3)
+    found = stored(document)
+
+    tags = found["raw"]["ffprobe"]["format"]["tags"]
+    assert tags["＄where"] == "1"
+    assert tags["com．apple．quicktime．make"] == "Apple"
+    assert tags["ab"] == "nul"
+    assert found["raw"]["bytes"] == "Café crème"
+    assert found["raw"]["blob"] == "<binary: 1024 bytes>"
+    assert found["raw"]["numbers"] == [None, None, str(2**80), 1.5]
+    assert found["raw"]["huge"].startswith("x" * 1000) and "cut:" in found["raw"]["huge"]
+    assert len(found["raw"]["list"]) == 2001 and "more items" in found["raw"]["list"][-1]
+    depth, value = 0, found["raw"]["deep"]
+    while isinstance(value, dict):
+        value, depth = next(iter(value.values())), depth + 1
+    assert value == "…[cut: nested too deep]" and depth < 30
+    assert found["text"] == "ttt"
+    assert any("escaped" in note for note in found["notes"])
+    assert "stored with changes" in caplog.text
+
+
+def test_a_document_over_the_size_limit_keeps_its_other_parts(mongo_db):
+    many = {f"k{n}": "y" * 60_000 for n in range(1000)}  # 60 MB of short-enough strings
+    document = build_document(asset_id=3, version=1, kind="document", source={}, raw={"pdfinfo": {"Pages": "2"},
+                              "blob": many}, text="z" * 900_000)
+    found = stored(document)
+    assert found["raw"]["pdfinfo"] == {"Pages": "2"}
+    assert found["raw"]["blob"] == "…[cut: document size limit]"
+    assert len(str(found)) < MAX_DOCUMENT_BYTES * 1.1
+    assert any("left out" in note for note in found["notes"])
+
+
+def test_a_photo_with_non_utf8_exif_text_is_extracted_and_stored(mongo_db, tmp_path):
+    path = make_photo(tmp_path / "p.jpg", size=(64, 48), lat=48.85, lon=2.35)
+    with Image.open(path) as image:
+        exif = image.getexif()
+        exif[ExifTags.Base.Artist] = b"Fran\xe7ois M\xfcller"  # Latin-1 bytes in an ASCII tag
+        exif[ExifTags.Base.ImageDescription] = "caf\udce9"  # a lone surrogate, as surrogateescape leaves it
+        image.save(path, exif=exif)
+    raw, text, notes = extract_raw("image", path)
+    found = stored(build_document(asset_id=5, version=9, kind="image", source={}, raw=raw, text=text, notes=notes))
+    main = found["raw"]["image"]["exif"]["main"]
+    assert main["Model"] == "PC-1"
+    assert "Fran" in main["Artist"] and "ller" in main["Artist"]
+    assert main["ImageDescription"].startswith("caf")
+    assert found["raw"]["image"]["exif"]["gpsinfo"]["GPSLatitudeRef"] == "N"
+
+
+def test_a_file_no_reader_understands_gives_notes_not_a_crash(mongo_db, tmp_path):
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(b"\x00\x01garbage" * 100)
+    raw, text, notes = extract_raw("video", junk)
+    assert raw == {} and text is None
+    assert notes and notes[0].startswith("ffprobe: could not be read")
+    found = stored(build_document(asset_id=6, version=1, kind="video", source={}, raw=raw, text=text, notes=notes))
+    assert found["notes"] == notes
+
+
+def test_processing_stores_the_complete_raw_metadata_even_while_mongodb_is_down(mongo_db, asset_factory, tmp_path,
+                                                                                stopped):
+    path = make_photo(tmp_path / "photo.jpg", size=(320, 240), lat=52.37, lon=4.89)
+    key = f"originals/test-{uuid.uuid4().hex}"
+    s3.put(bucket=settings.S3_PRIVATE_BUCKET, key=key, body=path.read_bytes(), content_type="image/jpeg")
+    asset = asset_factory(kind=Kind.IMAGE, status=Status.PROCESSING, published_at=None, source_key=key,
+                          source_size=path.stat().st_size, source_type="image/jpeg", original_filename="photo.jpg")
+    job = job_create(asset_id=asset.pk, queue="interactive", enqueue=False)
+    with stopped("ferretdb"):
+        processing_run(job_id=job.pk)
+        job.refresh_from_db()
+        assert job.status == "succeeded"  # the outage cost the job nothing
+        assert OutboxEntry.objects.filter(stream="raw_metadata").count() == 1
+    mongo.reset_client()
+    outbox_ship_all()
+    found = mongo.find_one(mongo.RAW_METADATA, {"asset_id": asset.pk}, sort=[("version", -1)])
+    assert found is not None
+    assert found["version"] == job.pk
+    assert found["raw"]["image"]["exif"]["main"]["Make"] == "Portal Camera Co"
+    assert found["raw"]["image"]["exif"]["gpsinfo"]["GPSLatitudeRef"] == "N"
+    assert found["source"] == {"key": key, "size": path.stat().st_size, "type": "image/jpeg", "filename": "photo.jpg"}
