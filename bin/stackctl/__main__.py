@@ -1,4 +1,4 @@
-"""bin/stack up | down | status | logs NAME | restart NAME | env | kill NAME"""
+"""bin/stack up | down | status | logs NAME | restart NAME | env | kill NAME | rolling-restart"""
 
 from __future__ import annotations
 
@@ -23,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
     logs.add_argument("-n", "--lines", type=int, default=50)
     sub.add_parser("kill", help="SIGKILL one server, leaving its pid/lock files (crash drill)").add_argument("name")
     sub.add_parser("env", help="print the URLs as shell exports, for the portal's settings")
+    sub.add_parser("rolling-restart", help="LB=1: restart web1 then web2, each back in the pool before the next")
     args = parser.parse_args(argv)
 
     try:
@@ -43,6 +44,8 @@ def main(argv: list[str] | None = None) -> int:
             return subprocess.call([*tail, str(server.log_file)])
         elif args.command == "kill":
             stack.service(args.name).kill()
+        elif args.command == "rolling-restart":
+            stack.rolling_restart()
         elif args.command == "env":
             for key, value in config.URLS.items():
                 print(f"export {key}={value}")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import importlib
 import os
+import ssl
 import subprocess
 import time
+import urllib.error
+import urllib.request
 from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import contextmanager
@@ -134,6 +137,36 @@ def _ready(server: Service) -> bool:
         return server.ready()
     except Exception:  # noqa: BLE001
         return False
+
+
+def rolling_restart(names: tuple[str, ...] = ("web1", "web2"), timeout: float = 60.0) -> None:
+    """Restart the balanced instances one at a time: SIGTERM (in-flight requests finish), start,
+    wait until it is ready (/readyz) and the balancer sends it requests again, then the next. With
+    at least one instance always serving and nginx retrying refused connections, no request fails."""
+    for server in services(list(names)):
+        log(f"{server.name}: graceful stop")
+        server.stop()
+        server.start()
+        _wait_for(f"{server.url}/readyz", server.name, timeout, via_balancer=False)
+        if service("nginx").running():
+            _wait_for(f"{config.LB_URL}/healthz", server.name, timeout, via_balancer=True)
+        log(f"{server.name}: back in the pool")
+
+
+def _wait_for(url: str, name: str, timeout: float, *, via_balancer: bool) -> None:
+    """Until `url` answers 200 (from instance `name`, when asking the balancer)."""
+    context = ssl.create_default_context(cafile=str(config.VAR / "nginx" / "tls" / "balancer.crt")) \
+        if via_balancer else None
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with urllib.request.urlopen(url, timeout=2, context=context) as response:
+                if response.status == 200 and (not via_balancer or response.headers["X-Served-By"] == name):
+                    return
+        except (OSError, urllib.error.URLError):
+            pass
+        time.sleep(0.2)
+    raise StackError(f"{name}: {url} did not answer within {timeout:.0f}s")
 
 
 @contextmanager

@@ -31,8 +31,8 @@ class Nginx(Service):
         return shutil.which("nginx") is not None
 
     def prepare(self) -> None:
-        for sub in ("tmp", "cdn-cache"):
-            (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
+        for path in (self.data_dir / "tmp", self.data_dir / "cdn-cache", config.LOGS, config.RUN):
+            path.mkdir(parents=True, exist_ok=True)
         values = {
             "host": config.HOST,
             "cdn_port": config.PORTS.cdn,

@@ -1,0 +1,106 @@
+"""The balancer in front of two real gunicorn instances (production settings, this run's
+database): TLS and the redirect to it, request ids, the microcache, trust of forwarded headers,
+login throttling by the real client address, and the streams' route."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+import requests
+
+from tests.deploy.conftest import LOGIN_FAILURES_PER_ADDRESS, Balancer
+from tests.deploy.load import browser
+from tests.factories import AssetFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_http_redirects_to_https_where_the_generated_certificate_is_valid_for_127_0_0_1(balancer: Balancer):
+    redirect = requests.get(f"{balancer.http_base}/browse/?q=x", allow_redirects=False, timeout=10)
+    assert redirect.status_code == 301
+    assert redirect.headers["Location"] == f"{balancer.base}/browse/?q=x"
+    with pytest.raises(requests.exceptions.SSLError):  # not a publicly trusted certificate…
+        requests.get(f"{balancer.base}/healthz", timeout=10)
+    response = balancer.get("/")  # …but the stack's own, for 127.0.0.1
+    assert response.status_code == 200
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+def test_each_request_gets_an_id_that_the_instance_logs_with_its_duration(balancer: Balancer):
+    response = balancer.get("/about/", headers={"X-Request-ID": "forged-by-the-client"})
+    request_id = response.headers["X-Request-ID"]
+    assert re.fullmatch(r"[0-9a-f]{32}", request_id), "the balancer makes its own, whatever the client sent"
+    served_by = response.headers["X-Served-By"]
+    line = next(line for line in balancer.log(served_by).splitlines() if f"rid={request_id}" in line)
+    assert re.search(r'"GET /about/ HTTP/1.1" 200 \d+ \d+ms', line), line
+
+
+def test_anonymous_gets_are_microcached_and_partials_never_mix_with_pages(balancer: Balancer):
+    AssetFactory.create_batch(3)
+    first, second = balancer.get("/browse/"), balancer.get("/browse/")
+    assert (first.headers["X-Microcache"], second.headers["X-Microcache"]) in {("MISS", "HIT"), ("HIT", "HIT")}
+    assert second.text == first.text
+    partial = balancer.get("/browse/", headers={"HX-Request": "true", "HX-Target": "results"})
+    assert partial.status_code == 200
+    assert partial.headers["X-Microcache"] == "MISS", "an htmx partial has its own key"
+    assert "<html" not in partial.text
+    assert "<html" in first.text
+    assert "HX-Request" in first.headers["Vary"]
+
+
+def test_signed_in_visitors_and_posts_bypass_the_microcache_and_health_is_never_cached(balancer: Balancer):
+    user = UserFactory(username="lb-reader")
+    session = browser(balancer.cafile)
+    login = f"{balancer.base}/accounts/login/"
+    session.get(login, timeout=10)
+    posted = session.post(login, data={"username": user.username, "password": "pw-for-tests",
+                                       "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+                          headers={"Referer": login}, allow_redirects=False, timeout=10)
+    assert posted.status_code == 302
+    assert "X-Microcache" not in posted.headers or posted.headers["X-Microcache"] != "HIT"
+    for _ in range(2):
+        page = session.get(f"{balancer.base}/browse/", timeout=10)
+        assert page.headers["X-Microcache"] == "BYPASS"
+        assert "Log out" in page.text
+    for _ in range(2):
+        ready = balancer.get("/readyz")
+        assert "X-Microcache" not in ready.headers
+        assert "no-store" in ready.headers["Cache-Control"]
+
+
+def test_forged_forwarded_headers_sent_straight_to_an_instance_are_not_trusted(balancer: Balancer):
+    direct = balancer.instance("web1")
+    forged = requests.get(f"{direct}/about/", headers={"X-Forwarded-Proto": "https", "X-Forwarded-For": "10.9.8.7"},
+                          allow_redirects=False, timeout=10)
+    # Production redirects plain HTTP to HTTPS: a believed header would have served the page.
+    assert forged.status_code == 301
+    assert forged.headers["Location"].startswith("https://")
+    # Through the balancer (the one trusted peer) the same page is served.
+    assert balancer.get("/about/").status_code == 200
+
+
+def test_login_throttling_counts_the_real_address_whatever_x_forwarded_for_says(balancer: Balancer):
+    UserFactory(username="lb-victim")
+    session = browser(balancer.cafile)
+    login = f"{balancer.base}/accounts/login/"
+    session.get(login, timeout=10)
+
+    def attempt(username: str, password: str, forged: str) -> requests.Response:
+        return session.post(login, data={"username": username, "password": password,
+                                         "csrfmiddlewaretoken": session.cookies["csrftoken"]},
+                            headers={"Referer": login, "X-Forwarded-For": forged}, allow_redirects=False, timeout=10)
+
+    for number in range(LOGIN_FAILURES_PER_ADDRESS):  # a new username and a new forged address each time
+        assert attempt(f"guess{number}", "wrong", f"203.0.113.{number}").status_code == 200
+    refused = attempt("lb-victim", "pw-for-tests", "198.51.100.1")
+    assert refused.status_code == 429
+    assert "Too many failed sign-in attempts" in refused.text
+
+
+def test_progress_streams_go_to_the_stream_process_unbuffered(balancer: Balancer):
+    # Anonymous: the stream answers 404 itself (it never reveals assets); X-Served-By says who.
+    response = balancer.get("/studio/jobs/stream")
+    assert response.status_code == 404
+    assert response.headers["X-Served-By"] == "stream"
+    assert balancer.get("/studio/jobs/").headers.get("X-Served-By") in {"web1", "web2"}

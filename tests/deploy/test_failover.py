@@ -1,0 +1,76 @@
+"""Under a bounded load through the balancer (anonymous and signed-in browsers, full pages and
+htmx partials, a few hundred requests per second over loopback), losing an instance fails no
+request and logs nobody out, and a restarted instance rejoins; a rolling restart fails nothing."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.deploy.conftest import Balancer
+from tests.deploy.load import Outcome, Visit, load, signed_in_session
+from tests.factories import AssetFactory, CollectionFactory, UserFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+RATE = 250  # requests per second, all clients together
+SIGNED_IN = 4
+ANONYMOUS = 8
+
+
+@pytest.fixture
+def visits() -> list[Visit]:
+    collection = CollectionFactory()
+    assets = AssetFactory.create_batch(6, collections=[collection])
+    return [Visit("/"), Visit("/browse/"), Visit("/browse/", htmx=True), Visit("/browse/?kind=video"),
+            Visit(f"/assets/{assets[0].slug}/"), Visit(f"/assets/{assets[1].slug}/"),
+            Visit(f"/collections/{collection.slug}/"), Visit("/browse/?page=1", htmx=True)]
+
+
+@pytest.fixture
+def browsers(balancer: Balancer) -> list:
+    users = [UserFactory(username=f"load{number}") for number in range(SIGNED_IN)]
+    return [signed_in_session(balancer.base, username=user.username, password="pw-for-tests", verify=balancer.cafile)
+            for user in users]
+
+
+def report(outcome: Outcome) -> str:
+    return (f"{outcome.requests} requests in {outcome.seconds:.1f}s ({outcome.rate:.0f}/s), statuses "
+            f"{dict(outcome.statuses)}, p95 {outcome.percentile(0.95) * 1000:.0f} ms, "
+            f"first failures: {outcome.failures[:5]}")
+
+
+def test_killing_an_instance_under_load_fails_nothing_and_it_rejoins_after_a_restart(balancer, visits, browsers):
+    with load(balancer.base, visits=visits, signed_in=browsers, anonymous=ANONYMOUS, rate=RATE,
+              verify=balancer.cafile) as outcome:
+        time.sleep(5)
+        before = outcome.instances_since(0)
+        balancer.cli("kill", "web1")  # SIGKILL to the whole instance: master and workers
+        killed_at = time.monotonic()
+        time.sleep(5)
+        while_down = outcome.instances_since(killed_at + 0.5)
+        balancer.cli("up", "web1")
+        balancer.wait_serving("web1")
+        back_at = time.monotonic()
+        time.sleep(6)
+    print(report(outcome))
+    assert outcome.failures == []
+    assert outcome.logged_out == 0
+    assert before == {"web1", "web2"}
+    assert while_down == {"web2"}
+    assert outcome.instances_since(back_at) == {"web1", "web2"}, "the restarted instance serves again"
+
+
+def test_a_rolling_restart_under_load_fails_nothing(balancer, visits, browsers):
+    with load(balancer.base, visits=visits, signed_in=browsers, anonymous=ANONYMOUS, rate=RATE,
+              verify=balancer.cafile) as outcome:
+        time.sleep(3)
+        balancer.cli("rolling-restart")  # web1 then web2: SIGTERM, start, ready, back in the pool
+        restarted_at = time.monotonic()
+        time.sleep(4)
+    print(report(outcome))
+    assert outcome.failures == []
+    assert outcome.logged_out == 0
+    assert outcome.instances_since(restarted_at) == {"web1", "web2"}
+    assert "Handling signal: term" in balancer.log("web1"), "stopped gracefully, not killed"
