@@ -16,7 +16,7 @@ def test_test_runs_use_their_own_database_named_like_the_postgres_test_database(
 def test_ping_answers_when_up_and_raises_when_the_port_is_dead(settings):
     mongo.ping(timeout=2)
     settings.MONGODB_URL = "mongodb://127.0.0.1:9/portal"
-    with pytest.raises(mongo.MongoUnavailable, match="within 0.3 s"):
+    with pytest.raises(mongo.MongoUnavailable, match=r"within 0\.3 s"):
         mongo.ping(timeout=0.3)
 
 

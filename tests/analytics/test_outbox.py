@@ -14,9 +14,13 @@ from portal.integrations import mongo
 
 @pytest.mark.django_db(transaction=True)
 def test_an_event_rolled_back_with_its_request_is_never_shipped(mongo_db):
-    with pytest.raises(RuntimeError), transaction.atomic():
-        event_record(kind="play", asset_id=1)
-        raise RuntimeError("the request failed")
+    def failing_request() -> None:
+        with transaction.atomic():
+            event_record(kind="play", asset_id=1)
+            raise RuntimeError("the request failed")
+
+    with pytest.raises(RuntimeError):
+        failing_request()
     assert OutboxEntry.objects.count() == 0
 
 

@@ -50,7 +50,8 @@ def test_the_page_shows_plays_views_top_assets_and_searches_without_results(clie
 
     page = client_as(editor).get(reverse("analytics:dashboard")).content.decode()
     assert "Last 30 days: 4 views, 3 plays." in page
-    assert "<title id=\"chart-title\">" in page and "<desc id=\"chart-desc\">" in page
+    assert "<title id=\"chart-title\">" in page
+    assert "<desc id=\"chart-desc\">" in page
     top = page[page.index('id="top-assets"'):]
     assert top.index("Popular clip") < top.index("Other clip")
     assert "<td>3</td><td>3</td>" in top
@@ -96,7 +97,9 @@ def test_the_asset_page_shows_technical_metadata_and_editors_see_figures(client,
     event_record(kind="download", slug=asset.slug)
     outbox_ship_all()
     page = client.get(asset.get_absolute_url()).content.decode()
-    assert "Technical metadata" in page and "exif.main.Model" in page and "PC-1" in page
+    assert "Technical metadata" in page
+    assert "exif.main.Model" in page
+    assert "PC-1" in page
     assert "gpsinfo" not in page  # location is for editors only
     assert "Figures" not in page
     page = client_as(editor).get(asset.get_absolute_url()).content.decode()

@@ -58,12 +58,15 @@ def test_hostile_values_are_stored_escaped_cut_and_noted_never_lost(mongo_db, ca
     assert found["raw"]["bytes"] == "Café crème"
     assert found["raw"]["blob"] == "<binary: 1024 bytes>"
     assert found["raw"]["numbers"] == [None, None, str(2**80), 1.5]
-    assert found["raw"]["huge"].startswith("x" * 1000) and "cut:" in found["raw"]["huge"]
-    assert len(found["raw"]["list"]) == 2001 and "more items" in found["raw"]["list"][-1]
+    assert found["raw"]["huge"].startswith("x" * 1000)
+    assert "cut:" in found["raw"]["huge"]
+    assert len(found["raw"]["list"]) == 2001
+    assert "more items" in found["raw"]["list"][-1]
     depth, value = 0, found["raw"]["deep"]
     while isinstance(value, dict):
         value, depth = next(iter(value.values())), depth + 1
-    assert value == "…[cut: nested too deep]" and depth < 30
+    assert value == "…[cut: nested too deep]"
+    assert depth < 30
     assert found["text"] == "ttt"
     assert any("escaped" in note for note in found["notes"])
     assert "stored with changes" in caplog.text
@@ -91,7 +94,8 @@ def test_a_photo_with_non_utf8_exif_text_is_extracted_and_stored(mongo_db, tmp_p
     found = stored(build_document(asset_id=5, version=9, kind="image", source={}, raw=raw, text=text, notes=notes))
     main = found["raw"]["image"]["exif"]["main"]
     assert main["Model"] == "PC-1"
-    assert "Fran" in main["Artist"] and "ller" in main["Artist"]
+    assert "Fran" in main["Artist"]
+    assert "ller" in main["Artist"]
     assert main["ImageDescription"].startswith("caf")
     assert found["raw"]["image"]["exif"]["gpsinfo"]["GPSLatitudeRef"] == "N"
 
@@ -100,8 +104,10 @@ def test_a_file_no_reader_understands_gives_notes_not_a_crash(mongo_db, tmp_path
     junk = tmp_path / "junk.mp4"
     junk.write_bytes(b"\x00\x01garbage" * 100)
     raw, text, notes = extract_raw("video", junk)
-    assert raw == {} and text is None
-    assert notes and notes[0].startswith("ffprobe: could not be read")
+    assert raw == {}
+    assert text is None
+    assert notes
+    assert notes[0].startswith("ffprobe: could not be read")
     found = stored(build_document(asset_id=6, version=1, kind="video", source={}, raw=raw, text=text, notes=notes))
     assert found["notes"] == notes
 
