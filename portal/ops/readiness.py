@@ -16,8 +16,9 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from django.core.cache import cache
 from django.db import connection
@@ -34,12 +35,10 @@ class CacheUnavailable(RuntimeError):
 
 
 def check_database() -> None:
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SELECT 1")
-    except Exception:
-        connection.close()  # this probe thread's connection is broken: the next probe reconnects
-        raise
+    # Runs in the request's own thread, on the request's own connection: Django opens, checks and
+    # closes it like any other (CONN_MAX_AGE), and no probe thread keeps one of its own.
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")
 
 
 def check_cache() -> None:
@@ -87,8 +86,8 @@ class Readiness:
         return {"status": self.status, "checks": self.checks}
 
 
-# Long-lived probe threads (not one per request): each keeps its own database connection open
-# between polls, and a probe stuck past its timeout holds one thread, not a request's.
+# Long-lived probe threads for the checks that are not the database (not one per request); a
+# probe stuck past its timeout holds one of these threads, never a request's.
 _pool = ThreadPoolExecutor(max_workers=len(CHECKS) * 2, thread_name_prefix="readyz")
 _memo_lock = threading.Lock()
 _memo: tuple[float, Readiness] | None = None
@@ -100,21 +99,29 @@ def _timed(check: Callable[[], None]) -> float:
     return (time.perf_counter() - started) * 1000
 
 
+def _result(future: Future[float], seconds_left: float) -> float:
+    return future.result(timeout=seconds_left)
+
+
+def _outcome(run: Callable[[float], float], started: float) -> dict[str, object]:
+    """{status, latency_ms} of one check; `run(seconds_left)` returns the check's latency in ms."""
+    try:
+        latency = run(max(0.0, TIMEOUT_SECONDS + 0.1 - (time.perf_counter() - started)))
+    except TimeoutError:
+        return {"status": "timeout", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+    except Exception:  # noqa: BLE001 - any failure of a dependency is reported, never raised
+        return {"status": "error", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
+    return {"status": "ok", "latency_ms": round(latency, 1)}
+
+
 def probe() -> Readiness:
     """Run every check now, in parallel; a check that raises or overruns the timeout is an error."""
-    futures = {name: _pool.submit(_timed, check) for name, check in CHECKS.items()}
     started = time.perf_counter()
-    results: dict[str, dict[str, object]] = {}
+    futures = {name: _pool.submit(_timed, check) for name, check in CHECKS.items() if name != "database"}
+    results = {"database": _outcome(lambda _left: _timed(CHECKS["database"]), started)}
     for name, future in futures.items():
-        remaining = max(0.0, TIMEOUT_SECONDS + 0.1 - (time.perf_counter() - started))
-        try:
-            latency = future.result(timeout=remaining)
-        except TimeoutError:
-            results[name] = {"status": "timeout", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
-        except Exception:  # noqa: BLE001 - any failure of a dependency is reported, never raised
-            results[name] = {"status": "error", "latency_ms": round((time.perf_counter() - started) * 1000, 1)}
-        else:
-            results[name] = {"status": "ok", "latency_ms": round(latency, 1)}
+        results[name] = _outcome(partial(_result, future), started)
+    results = {name: results[name] for name in CHECKS}  # a stable order in the JSON
     failed = {name for name, result in results.items() if result["status"] != "ok"}
     status = "down" if failed & ESSENTIAL else "degraded" if failed else "ok"
     return Readiness(status=status, checks=results)
