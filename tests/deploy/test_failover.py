@@ -4,9 +4,14 @@ request and logs nobody out, and a restarted instance rejoins; a rolling restart
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
 import time
+from pathlib import Path
 
 import pytest
+from stackctl import config
 
 from tests.deploy.conftest import Balancer
 from tests.deploy.load import Outcome, Visit, load, signed_in_session
@@ -14,6 +19,7 @@ from tests.factories import AssetFactory, CollectionFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
+LB_SOURCE = config.LB_SOURCE_ADDRESS
 RATE = 250  # requests per second, all clients together
 SIGNED_IN = 4
 ANONYMOUS = 8
@@ -74,3 +80,36 @@ def test_a_rolling_restart_under_load_fails_nothing(balancer, visits, browsers):
     assert outcome.logged_out == 0
     assert outcome.instances_since(restarted_at) == {"web1", "web2"}
     assert "Handling signal: term" in balancer.log("web1"), "stopped gracefully, not killed"
+
+
+def test_sigterm_lets_a_request_in_flight_finish_while_new_connections_are_refused(balancer: Balancer):
+    host, port = "127.0.0.1", int(balancer.instance("web1").rsplit(":", 1)[1])
+    body = b"username=someone&password=wrong"
+    # From the balancer's address, so the instance believes X-Forwarded-Proto and does not redirect:
+    # the request reaches the CSRF check, which waits for the whole body.
+    with socket.create_connection((host, port), timeout=30, source_address=(LB_SOURCE, 0)) as conn:
+        conn.sendall(b"POST /accounts/login/ HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Forwarded-Proto: https\r\n"
+                     b"Content-Type: application/x-www-form-urlencoded\r\nConnection: close\r\n"
+                     b"Content-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body[:10])
+        time.sleep(1)  # the instance is now inside the request, reading its body
+        pid = int((balancer.var / "run" / "web1.pid").read_text())
+        os.kill(pid, signal.SIGTERM)
+        refused = False
+        deadline = time.monotonic() + 10
+        while not refused and time.monotonic() < deadline:
+            try:
+                socket.create_connection((host, port), timeout=1).close()
+                time.sleep(0.1)
+            except ConnectionRefusedError:
+                refused = True
+        assert refused, "a stopping instance stops accepting"
+        conn.sendall(body[10:])
+        answer = b""
+        while chunk := conn.recv(65536):
+            answer += chunk
+    assert answer.startswith(b"HTTP/1.1 403"), answer[:200]  # the CSRF check's real answer, not a reset
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{pid}").exists() and time.monotonic() < deadline:  # then it exits
+        time.sleep(0.1)
+    balancer.cli("up", "web1")
+    balancer.wait_serving("web1")
