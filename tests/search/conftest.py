@@ -4,11 +4,17 @@ created before the test and dropped after it. The dev index is never touched."""
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
+
+# The real-worker test borrows tests/workers' fixtures; its broker is this run's own broker database
+# (CELERY_BROKER_URL's), so a parallel run of tests/workers cannot flush the tasks it waits for.
+if broker_url := os.environ.get("CELERY_BROKER_URL"):
+    os.environ.setdefault("WORKERS_TEST_BROKER_DB", broker_url.rsplit("/", 1)[-1])
 
 from portal.library.models import Asset
 from portal.search.backends.opensearch import OpenSearchBackend, breaker

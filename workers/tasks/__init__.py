@@ -1,3 +1,3 @@
-from workers.tasks import analytics, media, ops, processing, uploads
+from workers.tasks import analytics, media, ops, processing, search, uploads
 
-__all__ = ["analytics", "media", "ops", "processing", "uploads"]
+__all__ = ["analytics", "media", "ops", "processing", "search", "uploads"]

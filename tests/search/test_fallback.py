@@ -1,0 +1,57 @@
+"""With the real OpenSearch node stopped, search answers from PostgreSQL with a notice (never a
+500), a dead node costs no timeout per request (the breaker), and search recovers on its own."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from portal.search.backends.base import SearchQuery
+from portal.search.backends.database import DatabaseBackend
+from portal.search.backends.opensearch import breaker
+from portal.search.views import FALLBACK_NOTICE
+from tests.workers.conftest import wait_until
+
+pytestmark = pytest.mark.django_db
+RECOVERY_TIMEOUT_S = 120.0
+
+
+@pytest.fixture
+def meadow(asset_factory, indexed):
+    items = [asset_factory(title="Meadow flowers", description="Poppies in June."),
+             asset_factory(title="Meadow private", visibility="private"),
+             asset_factory(title="Harbour lights")]
+    indexed(*items)
+    return items
+
+
+def test_the_database_fallback_finds_prefixes_typos_and_respects_visibility(meadow):
+    fallback = DatabaseBackend()
+    assert [h.title for h in fallback.search(SearchQuery(text="mead")).hits] == ["Meadow flowers"]
+    assert [h.title for h in fallback.search(SearchQuery(text="medow")).hits] == ["Meadow flowers"]
+    assert [h.title for h in fallback.suggest("popp")] == ["Meadow flowers"]  # description words too
+    assert [h.title for h in fallback.search(SearchQuery(text="harbour", kind="video")).hits] == ["Harbour lights"]
+
+
+def test_with_the_node_stopped_the_page_answers_from_postgresql_then_recovers(meadow, client, stopped, settings):
+    settings.SEARCH_BREAKER_SECONDS = 0.5
+    results_url, suggest_url = reverse("search:results"), reverse("search:suggest")
+    with stopped("opensearch"):
+        page = client.get(results_url, {"q": "mead"})
+        assert page.status_code == 200
+        html = page.content.decode()
+        assert FALLBACK_NOTICE in html
+        assert "Meadow flowers" in html
+        assert "Meadow private" not in html
+        assert breaker.is_open
+        options = client.get(suggest_url, {"q": "mead"}, headers={"HX-Request": "true"})
+        assert options.status_code == 200
+        assert "Meadow flowers" in options.content.decode()
+        filtered = {"q": "meadow", "tag": "x", "lat": "1", "lon": "2", "km": "3"}
+        assert client.get(results_url, filtered).status_code == 200
+
+    def recovered() -> bool:
+        html = client.get(results_url, {"q": "mead"}).content.decode()
+        return FALLBACK_NOTICE not in html and "<mark>Meadow</mark> flowers" in html
+
+    wait_until(recovered, timeout=RECOVERY_TIMEOUT_S, interval=0.5, what="search to answer from OpenSearch again")
