@@ -17,7 +17,7 @@ pytestmark = pytest.mark.e2e
 
 
 @pytest.fixture
-def birds(transactional_db: None, indexed) -> None:  # noqa: F811 - the imported fixture
+def birds(transactional_db: None, indexed) -> None:
     now = timezone.now()
     indexed(
         AssetFactory(title="Pelican dive", published_at=now - timedelta(days=3)),
