@@ -33,6 +33,8 @@ bench: setup
 	$(PY) bench/browse_cache.py
 	$(PY) bench/uploads.py
 	$(PY) bench/tasks.py
+	$(PY) bench/balancer.py
+	$(PY) bench/search.py
 
 down:
 	bin/stack down

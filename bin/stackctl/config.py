@@ -49,6 +49,8 @@ class Ports:
     # The balancer (only with LB=1): nginx's HTTP and HTTPS servers, the portal instances behind it.
     lb_http: int = port("STACK_LB_HTTP_PORT", 18081)
     lb_https: int = port("STACK_LB_HTTPS_PORT", 18443)
+    # bench/balancer.py only: a plain-HTTP twin of the HTTPS server (0: none, the default).
+    lb_bench: int = port("STACK_LB_BENCH_PORT", 0)
     web1: int = port("STACK_WEB1_PORT", 18001)
     web2: int = port("STACK_WEB2_PORT", 18002)
     stream: int = port("STACK_STREAM_PORT", 18003)

@@ -14,6 +14,15 @@ from ..service import Launch, Service, port_open, run
 
 TEMPLATE = config.ROOT / "deploy" / "nginx" / "stack.conf.template"
 BALANCER_TEMPLATE = config.ROOT / "deploy" / "nginx" / "balancer.conf.template"
+LOCATIONS_TEMPLATE = config.ROOT / "deploy" / "nginx" / "balancer-locations.conf.template"
+# Benchmarks only (STACK_LB_BENCH_PORT): the balancer without TLS, and an X-Bench-Nocache header
+# that skips the microcache, so one run can compare TLS with plain HTTP and cache with none.
+BENCH_SERVER = """server {{
+    listen {host}:{port};
+    access_log {log_dir}/balancer-access.log balancer;
+    set $bench_nocache $http_x_bench_nocache;
+    include {data_dir}/balancer-locations.conf;
+}}"""
 
 
 class Nginx(Service):
@@ -49,12 +58,18 @@ class Nginx(Service):
             "lb_source": config.LB_SOURCE_ADDRESS,
             "tls_dir": self.tls_dir,
             "balancer_include": "",
+            "bench_server": "",
         }
         if config.LB:
             self.ensure_certificate()
             (self.data_dir / "microcache").mkdir(exist_ok=True)
+            if config.PORTS.lb_bench:
+                values["bench_server"] = BENCH_SERVER.format(host=config.HOST, port=config.PORTS.lb_bench,
+                                                             log_dir=config.LOGS, data_dir=self.data_dir)
+            for template in (BALANCER_TEMPLATE, LOCATIONS_TEMPLATE):
+                rendered = self.data_dir / template.name.removesuffix(".template")
+                rendered.write_text(string.Template(template.read_text()).safe_substitute(values))
             balancer = self.data_dir / "balancer.conf"
-            balancer.write_text(string.Template(BALANCER_TEMPLATE.read_text()).safe_substitute(values))
             values["balancer_include"] = f"include {balancer};"
         # safe_substitute: nginx's own $variables (no braces in ours' sense) pass through untouched.
         self.conf_file.write_text(string.Template(TEMPLATE.read_text()).safe_substitute(values))
