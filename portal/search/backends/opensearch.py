@@ -36,6 +36,9 @@ from portal.search.queries import FACET_SIZES, search_body, suggest_body
 
 T = TypeVar("T")
 BULK_BATCH = 500
+# Index administration (create, refresh after a bulk load, alias swap, delete) may take seconds on
+# a large index; only searches and single-document writes get the short SEARCH_TIMEOUT_SECONDS.
+ADMIN_TIMEOUT_S = 120
 breaker = CircuitBreaker(lambda: settings.SEARCH_BREAKER_SECONDS)
 
 
@@ -90,15 +93,16 @@ class OpenSearchBackend:
         if client().indices.exists_alias(name=design.alias_name()):
             return None
         name = design.new_index_name()
-        client().indices.create(index=name, body={**design.index_body(), "aliases": {design.alias_name(): {}}})
+        client().indices.create(index=name, body={**design.index_body(), "aliases": {design.alias_name(): {}}},
+                                request_timeout=ADMIN_TIMEOUT_S)
         return name
 
     def drop_all(self) -> None:
         """Delete every index of this prefix (tests and benchmarks clean up with it)."""
-        client().indices.delete(index=f"{design.alias_name()}-v*", ignore=404)
+        client().indices.delete(index=f"{design.alias_name()}-v*", ignore=404, request_timeout=ADMIN_TIMEOUT_S)
 
     def refresh(self) -> None:
-        client().indices.refresh(index=design.alias_name())
+        client().indices.refresh(index=design.alias_name(), request_timeout=ADMIN_TIMEOUT_S)
 
     def _write_targets(self) -> list[str]:
         targets = self.indices_behind(f"{design.alias_name()},{design.building_alias_name()}")
@@ -141,21 +145,22 @@ class OpenSearchBackend:
         body = {**design.index_body(), "aliases": {building: {}}}
         # Bulk load without periodic refreshes; one refresh at the end, before the swap.
         body["settings"] = {"index": {**design.SETTINGS, "refresh_interval": "-1"}}
-        client().indices.create(index=name, body=body)
+        client().indices.create(index=name, body=body, request_timeout=ADMIN_TIMEOUT_S)
         try:
             self.bulk_index(documents, progress=progress, index=name)
             live_refresh = {"index": {"refresh_interval": design.SETTINGS["refresh_interval"]}}
-            client().indices.put_settings(index=name, body=live_refresh)
-            client().indices.refresh(index=name)
+            client().indices.put_settings(index=name, body=live_refresh, request_timeout=ADMIN_TIMEOUT_S)
+            client().indices.refresh(index=name, request_timeout=ADMIN_TIMEOUT_S)
             old = self.indices_behind(alias)
             actions: list[dict[str, Any]] = [{"remove": {"index": index, "alias": alias}} for index in old]
             actions += [{"add": {"index": name, "alias": alias}}, {"remove": {"index": name, "alias": building}}]
-            client().indices.update_aliases(body={"actions": actions})
+            client().indices.update_aliases(body={"actions": actions}, request_timeout=ADMIN_TIMEOUT_S)
         except Exception:
-            client().indices.delete(index=name, ignore=404)  # a failed rebuild leaves the live index alone
+            # A failed rebuild leaves the live index alone and removes its own half-built one.
+            client().indices.delete(index=name, ignore=404, request_timeout=ADMIN_TIMEOUT_S)
             raise
         for index in old:
-            client().indices.delete(index=index, ignore=404)
+            client().indices.delete(index=index, ignore=404, request_timeout=ADMIN_TIMEOUT_S)
         return name
 
     def ids_in_collection(self, collection_id: int) -> list[int]:

@@ -1,0 +1,245 @@
+"""Search at scale: bulk-indexing speed into a bench index of 100,000 generated assets, then the
+latency of search-as-you-type (the header's suggestion requests) end to end through Django under
+gunicorn at a steady rate, printed beside the engine's own `took` for the same queries.
+
+Goal: p95 end to end under 50 ms. One run, side by side; bench/README.md records the numbers.
+The bench index (`bench-search-assets`) is its own alias and versioned index on the stack's
+OpenSearch; the developer's index is never touched. Options: --docs, --rate, --seconds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import os
+import random
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode, urlsplit, urlunsplit
+
+ROOT = Path(__file__).resolve().parents[1]
+HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_SEARCH_PORT", "8611"))
+BENCH_DB = "portal_bench_search"
+# A database of the bench's own: each request's search event (analytics' outbox row) lands there,
+# not in the developer's database. The portal role may CREATEDB.
+ADMIN_DB_URL = os.environ.get("DATABASE_URL", "postgres://portal:portal@127.0.0.1:15432/portal")
+BENCH_ENV = {
+    "DATABASE_URL": urlunsplit(urlsplit(ADMIN_DB_URL)._replace(path=f"/{BENCH_DB}")),
+    "CACHE_URL": os.environ.get("BENCH_SEARCH_CACHE_URL", "redis://127.0.0.1:16379/5"),
+    "CACHE_KEY_PREFIX": "bench-search",
+    "DJANGO_ENV": "development",
+    "DJANGO_DEBUG": "false",  # production's code paths without its HTTPS redirect and mandatory secret
+    "SEARCH_INDEX_PREFIX": "bench-search",
+    "LOG_LEVEL": "WARNING",
+    "WEB_CONCURRENCY": "2",
+    "GUNICORN_THREADS": "4",
+}
+os.environ.update(BENCH_ENV)
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+# bench/ itself off the path: its modules' names (events.py) would shadow packages the client imports.
+sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
+sys.path.insert(0, str(ROOT))
+
+import django  # noqa: E402 - the environment above must be in place before the settings load
+
+django.setup()
+
+import psycopg  # noqa: E402
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from psycopg import sql  # noqa: E402
+
+from portal.search.backends.opensearch import OpenSearchBackend  # noqa: E402
+
+GOAL_P95_MS = 50.0
+LOG = ROOT / "var" / "bench" / "search-gunicorn.log"
+WORDS = (
+    "harbour", "lantern", "volcano", "meadow", "glacier", "puffin", "market", "festival", "canal", "bridge",
+    "forest", "river", "island", "temple", "garden", "museum", "station", "lighthouse", "desert", "valley",
+    "orchard", "quarry", "harvest", "carnival", "tram", "mountain", "village", "castle", "cathedral",
+    "waterfall",
+)
+DESCRIBE = (
+    "recorded", "filmed", "photographed", "scanned", "at", "dawn", "dusk", "night", "during", "the",
+    "summer", "winter", "rain",
+)
+KINDS = ("video", "audio", "image", "document")
+TAGS = [f"tag-{n}" for n in range(40)]
+
+
+def database_recreate() -> None:
+    connection.close()
+    with psycopg.connect(ADMIN_DB_URL, autocommit=True) as admin:
+        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
+        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
+    call_command("migrate", interactive=False, verbosity=0)
+
+
+def documents(count: int, seed: int = 6) -> Iterator[dict[str, Any]]:
+    rng, start = random.Random(seed), datetime(2020, 1, 1, tzinfo=UTC)
+    for n in range(1, count + 1):
+        title = " ".join(rng.sample(WORDS, 3)).capitalize() + f" #{n}"
+        published = start + timedelta(minutes=n * 37)
+        tags = rng.sample(TAGS, 3)
+        yield {
+            "id": n, "slug": f"bench-{n}", "title": title,
+            "description": f"A {rng.choice(KINDS)} {' '.join(rng.sample(DESCRIBE, 5))} near the {rng.choice(WORDS)}.",
+            "text": "", "tags": tags, "tag_names": [t.replace("-", " ") for t in tags],
+            "collections": [f"set-{n % 12}"], "collection_ids": [n % 12], "collection_titles": [f"Set {n % 12}"],
+            "kind": KINDS[n % 4], "owner": "bench", "visibility": "public" if n % 10 else "private",
+            "status": "published" if n % 7 else "ready", "featured": n % 50 == 0,
+            "published_at": published.isoformat(), "year": published.year, "duration": None, "page_count": None,
+            "location": {"lat": rng.uniform(-60, 60), "lon": rng.uniform(-170, 170)} if n % 3 == 0 else None,
+        }
+
+
+def typed_queries(count: int, seed: int = 7) -> list[str]:
+    """What a visitor's box sends while typing: each word's growing prefix, sometimes a second word."""
+    rng, queries = random.Random(seed), []
+    while len(queries) < count:
+        word = rng.choice(WORDS)
+        queries += [word[:i] for i in range(2, len(word) + 1)]
+        if rng.random() < 0.3:
+            second = rng.choice(WORDS)
+            queries += [f"{word} {second[:i]}" for i in range(1, len(second) + 1)]
+    return queries[:count]
+
+
+def percentiles(values: list[float]) -> tuple[float, float, float]:
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return cuts[49], cuts[94], cuts[98]
+
+
+@contextlib.contextmanager
+def gunicorn() -> Iterator[str]:
+    env = {**os.environ, "GUNICORN_BIND": f"{HOST}:{PORT}"}
+    LOG.parent.mkdir(parents=True, exist_ok=True)
+    with LOG.open("w") as out:
+        server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", "-c",
+                                   "config/gunicorn.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+                                  start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if server.poll() is not None:
+                raise SystemExit(f"gunicorn exited:\n{LOG.read_text()[-3000:]}")
+            with contextlib.suppress(OSError):
+                conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
+                conn.request("GET", "/healthz")
+                if conn.getresponse().status == 200:
+                    break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"gunicorn did not answer:\n{LOG.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield f"http://{HOST}:{PORT}"
+    finally:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(server.pid, signal.SIGTERM)  # our own group: master and workers, nothing else
+        server.wait(timeout=20)
+
+
+class Browsers:
+    """One keep-alive connection per sending thread, as a visitor's browser keeps one."""
+
+    def __init__(self) -> None:
+        self.local = threading.local()
+
+    def get(self, path: str) -> int:
+        conn = getattr(self.local, "conn", None) or http.client.HTTPConnection(HOST, PORT, timeout=10)
+        self.local.conn = conn
+        try:
+            conn.request("GET", path, headers={"HX-Request": "true", "HX-Target": "site-search-listbox"})
+            response = conn.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            self.local.conn = None
+            conn.close()
+            raise
+        return response.status
+
+
+def drive(queries: list[str], rate: float) -> tuple[list[float], int]:
+    """Open-loop load: request i is due at start + i/rate whatever happened before, and its latency
+    counts from when it was due, so a server that falls behind shows it (no coordinated omission)."""
+    browsers, latencies, errors = Browsers(), [], 0
+    lock = threading.Lock()
+    start = time.perf_counter() + 0.5
+
+    def one(i: int, text: str) -> None:
+        nonlocal errors
+        due = start + i / rate
+        time.sleep(max(0.0, due - time.perf_counter()))
+        try:
+            status = browsers.get("/search/suggest/?" + urlencode({"q": text}))
+        except (OSError, http.client.HTTPException):
+            status = 0
+        elapsed = (time.perf_counter() - due) * 1000
+        with lock:
+            if status == 200:
+                latencies.append(elapsed)
+            else:
+                errors += 1
+
+    with ThreadPoolExecutor(max_workers=16) as pool:
+        for i, text in enumerate(queries):
+            pool.submit(one, i, text)
+    return latencies, errors
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", type=int, default=100_000)
+    parser.add_argument("--rate", type=float, default=50.0, help="suggestion requests per second")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    engine = OpenSearchBackend()
+    engine.drop_all()  # what an interrupted earlier run left
+    database_recreate()
+
+    print(f"indexing {args.docs:,} generated assets into a new bench index (bulk, {500} per request)...", flush=True)
+    began = time.perf_counter()
+    index = engine.rebuild(documents(args.docs))
+    indexing_s = time.perf_counter() - began
+    print(f"  {args.docs:,} docs in {indexing_s:.1f} s = {args.docs / indexing_s:,.0f} docs/s  (index {index})")
+
+    queries = typed_queries(int(args.rate * args.seconds))
+    for text in queries[:50]:  # warm the engine's caches and the JIT like a running site
+        engine.took(text)
+    with gunicorn() as base:
+        for text in queries[:50]:  # and each gunicorn worker's imports, connections, template cache
+            Browsers().get("/search/suggest/?" + urlencode({"q": text}))
+        print(f"search-as-you-type: {len(queries)} requests at {args.rate:.0f}/s through gunicorn at {base} ...",
+              flush=True)
+        latencies, errors = drive(queries, args.rate)
+    took = [float(engine.took(text)) for text in queries]
+    direct: list[float] = []
+    for text in queries[:500]:
+        t0 = time.perf_counter()
+        engine.suggest(text)
+        direct.append((time.perf_counter() - t0) * 1000)
+
+    print()
+    print(f"{'ms':<44}{'p50':>8}{'p95':>8}{'p99':>8}")
+    for label, values in (("end to end through Django (suggest view)", latencies),
+                          ("engine call from Python (client round trip)", direct),
+                          ("OpenSearch's own `took`, same queries", took)):
+        p50, p95, p99 = percentiles(values)
+        print(f"{label:<44}{p50:>8.1f}{p95:>8.1f}{p99:>8.1f}")
+    p95 = percentiles(latencies)[1]
+    verdict = "met" if p95 < GOAL_P95_MS else "NOT met"
+    print(f"\nerrors: {errors}; goal p95 end to end < {GOAL_P95_MS:.0f} ms: {verdict}")
+    engine.drop_all()
+
+
+if __name__ == "__main__":
+    main()
