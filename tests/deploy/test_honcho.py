@@ -63,8 +63,8 @@ def paas_env() -> dict[str, str]:
 
 def answer(url: str, **kwargs: object) -> int:
     try:
-        return requests.get(url, timeout=2, **kwargs).status_code  # type: ignore[arg-type]
-    except requests.ConnectionError:
+        return requests.get(url, timeout=5, **kwargs).status_code  # type: ignore[arg-type]
+    except requests.RequestException:  # not up yet, or busy starting (a read timeout)
         return 0
 
 
