@@ -7,6 +7,7 @@ import pytest
 
 from portal.library import services as library
 from portal.library.models import Visibility
+from portal.search import health_check
 from portal.search.backends.base import SearchQuery
 from portal.search.selectors import search_run
 from portal.search.services import search_index_asset, search_index_collection
@@ -92,3 +93,10 @@ def test_edits_reach_the_index_through_a_real_worker(search_index, start_worker,
 
     library.asset_delete(asset_id=asset.pk, editor=editor)
     wait_until(lambda: titles("puffin") == [], what="the deleted asset gone")
+
+
+def test_health_check_answers_for_a_live_node_and_raises_for_a_dead_one(settings):
+    health_check(timeout=2.0)  # returns None: the stack's node is up
+    settings.SEARCH_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
+    with pytest.raises(Exception, match="onnection"):
+        health_check(timeout=0.5)
