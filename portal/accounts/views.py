@@ -21,7 +21,8 @@ class ThrottledLoginView(LoginView):
         if throttle.login_blocked(username=username, address=client_ip(request)):
             # Refused before the password is checked: guessing on stays useless.
             minutes = max(1, settings.LOGIN_LOCKOUT_SECONDS // 60)
-            context = self.get_context_data(form=AuthenticationForm(request), throttled_minutes=minutes)
+            context = self.get_context_data(form=AuthenticationForm(request, initial={"username": username}),
+                                            throttled_minutes=minutes)
             return self.render_to_response(context, status=429)
         return super().post(request, *args, **kwargs)
 

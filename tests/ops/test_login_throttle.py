@@ -33,6 +33,7 @@ def test_an_account_is_locked_after_its_failures_from_any_addresses_even_for_the
     refused = attempt("target", "pw-for-tests", peer=BALANCER, forwarded_for="198.51.100.77")
     assert refused.status_code == 429
     assert "Too many failed sign-in attempts" in refused.content.decode()
+    assert 'value="target"' in refused.content.decode(), "the form keeps what was typed"
     assert "_auth_user_id" not in refused.wsgi_request.session
 
 
