@@ -7,6 +7,8 @@ workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 worker_class = "gthread"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+# SIGTERM: stop accepting, let requests in flight finish for up to this long, then exit. Below the
+# platform's own kill delay (Heroku: 30 s), so nothing in flight is cut.
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "25"))
 keepalive = 5
 # Recycle workers now and then against slow leaks; rarely enough not to cost throughput.
@@ -15,4 +17,6 @@ max_requests_jitter = 1000
 # Only the balancer in front of us may set X-Forwarded-*; see SECURE_PROXY_SSL_HEADER in settings.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# Peer, request, status, bytes, duration in ms, and the request id the balancer made (its own
+# access log carries the same id, so one request can be followed from nginx to Django).
 access_log_format = '%(h)s "%(r)s" %(s)s %(b)s %(M)sms rid=%({x-request-id}i)s'
