@@ -79,7 +79,7 @@ def outbox_ship(*, limit: int | None = None) -> int:
             return 0
         events = [row for row in rows if row.stream == Stream.EVENT]
         documents = [row.payload for row in rows if row.stream == Stream.RAW_METADATA]
-        mongo.bulk_upsert(mongo.EVENTS, _event_documents(events))
+        mongo.insert_new(mongo.EVENTS, _event_documents(events))  # append-only: a replay skips what is stored
         mongo.bulk_upsert(mongo.RAW_METADATA, documents, replace=True)
         OutboxEntry.objects.filter(id__in=[row.pk for row in rows]).delete()
     return len(rows)

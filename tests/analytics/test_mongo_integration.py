@@ -31,10 +31,17 @@ def test_mongo_setup_creates_every_index_and_is_idempotent(mongo_db, capsys):
 
 
 def test_a_replayed_batch_of_upserts_makes_no_duplicates(mongo_db):
-    batch = [{"_id": n, "type": "view", "day": "2026-11-25"} for n in range(50)]
-    mongo.bulk_upsert(mongo.EVENTS, batch)
-    mongo.bulk_upsert(mongo.EVENTS, batch)
-    assert mongo.count(mongo.EVENTS, {}) == 50
+    batch = [{"_id": f"{n}:1", "asset_id": n, "version": 1} for n in range(20)]
+    assert mongo.bulk_upsert(mongo.RAW_METADATA, batch, replace=True) == 20
+    assert mongo.bulk_upsert(mongo.RAW_METADATA, batch, replace=True) == 20
+    assert mongo.count(mongo.RAW_METADATA, {}) == 20
+
+
+def test_a_replayed_overlapping_batch_of_inserts_adds_only_the_new_documents(mongo_db):
+    assert mongo.insert_new(mongo.EVENTS, [{"_id": n, "type": "view"} for n in range(50)]) == 50
+    assert mongo.insert_new(mongo.EVENTS, [{"_id": n, "type": "play"} for n in range(40, 60)]) == 10
+    assert mongo.count(mongo.EVENTS, {}) == 60
+    assert mongo.count(mongo.EVENTS, {"type": "play"}) == 10  # the replayed ten were left as stored
 
 
 def test_a_dead_server_is_one_timeout_then_refused_at_once_until_reset(settings, mongo_db):

@@ -62,11 +62,11 @@ def test_the_page_shows_plays_views_top_assets_and_searches_without_results(clie
 
 def test_daily_roll_ups_of_finished_days_are_cached_and_today_is_recounted(mongo_db):
     today = dt.date(2026, 11, 25)
-    mongo.bulk_upsert(mongo.EVENTS, [{"_id": n, "type": "view", "day": "2026-11-24"} for n in range(4)]
+    mongo.insert_new(mongo.EVENTS, [{"_id": n, "type": "view", "day": "2026-11-24"} for n in range(4)]
                       + [{"_id": 100 + n, "type": "play", "day": "2026-11-25"} for n in range(2)])
     first = selectors.daily_counts(days=3, today=today)
     assert [(d.views, d.plays) for d in first] == [(0, 0), (4, 0), (0, 2)]
-    mongo.bulk_upsert(mongo.EVENTS, [{"_id": 50, "type": "view", "day": "2026-11-24"}])
+    mongo.insert_new(mongo.EVENTS, [{"_id": 50, "type": "view", "day": "2026-11-24"}])
     cache.delete(selectors._key("today", "2026-11-25"))
     again = selectors.daily_counts(days=3, today=today)
     assert again[1].views == 4  # a finished day comes from the cache, never recounted

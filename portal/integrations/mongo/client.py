@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pymongo
 from django.conf import settings
 from pymongo import ReplaceOne, UpdateOne
-from pymongo.errors import BulkWriteError, OperationFailure, PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +38,9 @@ INDEXES: dict[str, list[tuple[str, list[tuple[str, int]], bool]]] = {
         ("asset_version", [("asset_id", 1), ("version", -1)], True),  # an asset's latest document
     ],
 }
+
+
+DUPLICATE_KEY = 11000
 
 
 class MongoUnavailable(Exception):
@@ -166,10 +169,29 @@ def aggregate(name: str, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]
         raise _tripped(error, "aggregation") from error
 
 
+def insert_new(name: str, documents: Iterable[Mapping[str, Any]]) -> int:
+    """Insert documents whose `_id` may already be stored (a replayed batch): those are skipped, so
+    a replay makes no duplicates. For append-only data (events): one unordered insert, far cheaper
+    than upserts (FerretDB runs each upsert as a search of the collection). Returns how many were new."""
+    batch = [dict(document) for document in documents]
+    if not batch:
+        return 0
+    try:
+        return len(collection(name).insert_many(batch, ordered=False).inserted_ids)
+    except BulkWriteError as error:
+        details = error.details or {}
+        others = [e for e in details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY]
+        if others or details.get("writeConcernErrors"):
+            raise _tripped(error, "insert") from error
+        return int(details.get("nInserted", 0))
+    except PyMongoError as error:
+        raise _tripped(error, "insert") from error
+
+
 def bulk_upsert(name: str, documents: Iterable[Mapping[str, Any]], *, replace: bool = False) -> int:
     """Write documents by their `_id`, creating or updating each: replaying a batch makes no duplicates.
-    `replace` swaps the whole document (raw metadata); otherwise fields are set (events). Returns how
-    many were written once MongoDB acknowledged."""
+    `replace` swaps the whole document (raw metadata); otherwise fields are set. Returns how many
+    were written once MongoDB acknowledged."""
     operations: list[ReplaceOne[dict[str, Any]] | UpdateOne] = []
     for document in documents:
         body = {key: value for key, value in document.items() if key != "_id"}
@@ -181,7 +203,7 @@ def bulk_upsert(name: str, documents: Iterable[Mapping[str, Any]], *, replace: b
         return 0
     try:
         result = collection(name).bulk_write(operations, ordered=False)
-    except (BulkWriteError, OperationFailure, PyMongoError) as error:
+    except PyMongoError as error:
         raise _tripped(error, "write") from error
     return int(result.upserted_count + result.matched_count)
 

@@ -71,9 +71,9 @@ class Command(BaseCommand):
                 ids = [document_id(asset.pk, current_version(asset)) for asset in batch]
                 found = mongo.find(mongo.RAW_METADATA, {"_id": {"$in": ids}}, projection={"_id": 1})
                 stored = {document["_id"] for document in found}
-                documents = [self._read(asset) for asset in batch
-                             if document_id(asset.pk, current_version(asset)) not in stored]
-                documents = [document for document in documents if document is not None]
+                read = [self._read(asset) for asset in batch
+                        if document_id(asset.pk, current_version(asset)) not in stored]
+                documents = [document for document in read if document is not None]
                 if not dry_run:
                     mongo.bulk_upsert(mongo.RAW_METADATA, documents, replace=True)
                 written, skipped = written + len(documents), skipped + len(batch) - len(documents)
