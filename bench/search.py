@@ -98,7 +98,8 @@ def documents(count: int, seed: int = 6) -> Iterator[dict[str, Any]]:
             "collections": [f"set-{n % 12}"], "collection_ids": [n % 12], "collection_titles": [f"Set {n % 12}"],
             "kind": KINDS[n % 4], "owner": "bench", "visibility": "public" if n % 10 else "private",
             "status": "published" if n % 7 else "ready", "featured": n % 50 == 0,
-            "published_at": published.isoformat(), "year": published.year, "duration": None, "page_count": None,
+            "published_at": published.isoformat(), "updated_at": published.isoformat(), "year": published.year,
+            "duration": None, "page_count": None,
             "location": {"lat": rng.uniform(-60, 60), "lon": rng.uniform(-170, 170)} if n % 3 == 0 else None,
         }
 

@@ -70,6 +70,7 @@ def asset_document(asset: Asset, *, text: str | None = None) -> dict[str, Any]:
         "featured": asset.featured,
         "published_at": asset.published_at.isoformat() if asset.published_at else None,
         "year": asset.published_at.year if asset.published_at else None,
+        "updated_at": asset.updated_at.isoformat(),
         "duration": media.get("duration"),
         "page_count": media.get("page_count"),
         "location": _location(media),

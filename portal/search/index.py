@@ -82,6 +82,7 @@ MAPPINGS: dict[str, Any] = {
         "status": {"type": "keyword"},
         "featured": {"type": "boolean"},
         "published_at": {"type": "date"},
+        "updated_at": {"type": "date"},  # also the document's external version: a stale write loses
         "year": {"type": "short"},
         "duration": {"type": "float"},
         "page_count": {"type": "integer"},

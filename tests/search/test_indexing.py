@@ -5,10 +5,12 @@ from __future__ import annotations
 
 import pytest
 
+from portal.integrations import s3
 from portal.library import services as library
-from portal.library.models import Visibility
+from portal.library.models import Asset, Visibility
 from portal.search import health_check
 from portal.search.backends.base import SearchQuery
+from portal.search.documents import asset_document, with_relations
 from portal.search.selectors import search_run
 from portal.search.services import search_index_asset, search_index_collection
 from tests.storage import _isolated_storage, test_bucket  # noqa: F401 - autouse: ids and bucket of our own
@@ -100,3 +102,33 @@ def test_health_check_answers_for_a_live_node_and_raises_for_a_dead_one(settings
     settings.SEARCH_URL = "http://127.0.0.1:9"  # nothing listens on the discard port
     with pytest.raises(Exception, match="onnection"):
         health_check(timeout=0.5)
+
+
+@pytest.mark.django_db
+def test_a_late_task_with_an_older_state_never_overwrites_a_newer_one(asset_factory, search_index):
+    asset = asset_factory(title="Osprey")
+    stale = asset_document(with_relations(Asset.objects.filter(pk=asset.pk)).get())  # read by a slow task
+    asset.title = "Osprey nest"
+    asset.save()
+    search_index_asset(asset_id=asset.pk, refresh=True)
+    search_index.index(stale, refresh=True)  # the slow task finishes last
+    assert titles("osprey") == ["Osprey nest"]
+    asset_id = asset.pk
+    asset.delete()
+    search_index_asset(asset_id=asset_id, refresh=True)
+    search_index.index(stale, refresh=True)  # read before the delete, written after it
+    assert titles("osprey") == []
+
+
+@pytest.mark.django_db
+def test_extracted_document_text_is_read_from_its_rendition(asset_factory, search_index, settings):
+    asset = asset_factory(title="Minutes", kind="document")
+    prefix = f"renditions/{asset.pk}/job-1/"
+    s3.put(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + "text.txt",
+           body=b"The committee approved the new footbridge.", content_type="text/plain")
+    asset.attributes = {"renditions_prefix": prefix, "renditions": ["text.txt"], "media": {"page_count": 2}}
+    asset.save()
+    search_index_asset(asset_id=asset.pk, refresh=True)
+    results = search_run(query=SearchQuery(text="footbridge"))
+    assert [hit.title for hit in results.hits] == ["Minutes"]
+    assert "<mark>footbridge</mark>" in results.hits[0].snippet_html

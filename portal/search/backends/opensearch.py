@@ -7,6 +7,7 @@ passes the circuit breaker, so a dead node costs one timeout per cooldown, not o
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from functools import cache, partial
@@ -17,8 +18,8 @@ from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
+from opensearchpy import ConflictError, NotFoundError, OpenSearch, TransportError, helpers
 from opensearchpy import ConnectionError as ClientConnectionError
-from opensearchpy import NotFoundError, OpenSearch, TransportError, helpers
 
 from portal.search import index as design
 from portal.search.backends.base import (
@@ -75,6 +76,19 @@ def health_check(timeout: float) -> None:
         raise SearchUnavailable(f"cluster status {health.get('status')!r}")
 
 
+def _version(document: Document) -> int:
+    """The document's external version: when its asset last changed, in microseconds."""
+    return int(datetime.fromisoformat(document["updated_at"]).timestamp() * 1_000_000)
+
+
+def _status(bulk_error: Any) -> int | None:
+    """The HTTP status of one item of a bulk response's errors: {"index": {"status": 409, ...}}."""
+    if not isinstance(bulk_error, dict) or not bulk_error:
+        return None
+    item: dict[str, Any] = next(iter(bulk_error.values()))
+    return item.get("status")
+
+
 def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
     iterator = iter(items)
     while batch := list(islice(iterator, size)):
@@ -114,14 +128,21 @@ class OpenSearchBackend:
     def index(self, document: Document, *, refresh: bool = False) -> None:
         def write() -> None:
             for target in self._write_targets():
-                client().index(index=target, id=str(document["id"]), body=document, refresh=refresh)
+                try:
+                    client().index(index=target, id=str(document["id"]), body=document, refresh=refresh,
+                                   version=_version(document), version_type="external_gte")
+                except ConflictError:  # a newer state is already there (tasks can finish out of order)
+                    continue
 
         _guarded(write)
 
     def delete(self, asset_id: int, *, refresh: bool = False) -> None:
+        # Deleted "now", as an external version: the tombstone refuses a late write of an older
+        # state (a task that read the asset just before it was deleted) for index.gc_deletes (60 s).
         def remove() -> None:
             for target in self._write_targets():
-                client().delete(index=target, id=str(asset_id), refresh=refresh, ignore=404)
+                client().delete(index=target, id=str(asset_id), refresh=refresh, ignore=[404, 409],
+                                version=time.time_ns() // 1000, version_type="external")
 
         _guarded(remove)
 
@@ -130,8 +151,13 @@ class OpenSearchBackend:
         targets = [index] if index else self._write_targets()
         written = 0
         for batch in _batches(documents, BULK_BATCH):
-            actions = [{"_index": target, "_id": str(doc["id"]), "_source": doc} for target in targets for doc in batch]
-            _guarded(partial(helpers.bulk, client(), actions, request_timeout=60))
+            actions = [{"_index": target, "_id": str(doc["id"]), "_source": doc, "_version": _version(doc),
+                        "_version_type": "external_gte"} for target in targets for doc in batch]
+            _, errors = _guarded(partial(helpers.bulk, client(), actions, request_timeout=60, raise_on_error=False))
+            # A version conflict means a live write got there first with a newer state: keep it.
+            failed = [error for error in errors if _status(error) != 409]
+            if failed:
+                raise SearchUnavailable(f"{len(failed)} document(s) refused, e.g. {failed[0]}")
             written += len(batch)
             if progress:
                 progress(len(batch))
