@@ -87,3 +87,14 @@ def test_without_javascript_the_header_form_and_the_filters_still_work(
     page.get_by_role("button", name="Apply filters").click()
     page.wait_for_url(lambda url: "/search/?" in url and "kind=video" in url)
     expect(page.locator(".search-hit")).to_have_count(3)
+
+
+def test_a_facet_swaps_only_the_results_and_pushes_the_url(page: Page, live_server: LiveServer, birds: None) -> None:
+    page.goto(f"{live_server.url}/search/?q=puffin")
+    page.wait_for_function("() => window.htmx !== undefined && document.readyState === 'complete'")
+    page.evaluate("() => { window.portalMarker = 'kept'; }")
+    expect(page.locator("#results-count")).to_have_text("2 results for “puffin”")
+    page.locator('input[name="year"]').nth(1).check()  # the first year with a count
+    page.wait_for_url(lambda url: "year=" in url and "year=&" not in url)
+    expect(page.locator("#results-count")).to_contain_text("for “puffin”")
+    assert page.evaluate("() => window.portalMarker") == "kept"  # swapped, not reloaded
