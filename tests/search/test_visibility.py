@@ -8,6 +8,8 @@ from django.urls import reverse
 
 from portal.library.models import Status, Visibility
 from portal.search.backends.base import SearchQuery
+from portal.search.backends.opensearch import client
+from portal.search.index import alias_name
 from portal.search.selectors import search_run, search_suggest
 
 pytestmark = pytest.mark.django_db
@@ -28,9 +30,6 @@ def otters(asset_factory, indexed):
 
 
 def test_the_index_holds_every_asset_but_a_search_returns_only_listed_ones(otters, search_index):
-    from portal.search.backends.opensearch import client  # noqa: PLC0415 - counting raw documents, on purpose
-    from portal.search.index import alias_name  # noqa: PLC0415
-
     assert client().count(index=alias_name())["count"] == 6
     results = search_run(query=SearchQuery(text="otter"))
     assert [hit.title for hit in results.hits] == ["Otter public"]
