@@ -17,6 +17,7 @@ run: setup
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_media
+	$(PY) manage.py search_reindex
 	@echo "Portal at http://$(HOST):$(PORT)/  (Ctrl-C to stop; 'bin/stack down' stops the servers)"
 	HOST=$(HOST) PORT=$(PORT) bin/dev
 
