@@ -9,8 +9,9 @@ import re
 import pytest
 import requests
 
+from portal.jobs import services as jobs
 from tests.deploy.conftest import LOGIN_FAILURES_PER_ADDRESS, Balancer
-from tests.deploy.load import browser
+from tests.deploy.load import browser, signed_in_session
 from tests.factories import AssetFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -104,3 +105,20 @@ def test_progress_streams_go_to_the_stream_process_unbuffered(balancer: Balancer
     assert response.status_code == 404
     assert response.headers["X-Served-By"] == "stream"
     assert balancer.get("/studio/jobs/").headers.get("X-Served-By") in {"web1", "web2"}
+
+
+def test_an_editors_progress_stream_flows_through_the_balancer_as_events_happen(balancer: Balancer):
+    UserFactory(username="lb-editor", editor=True)
+    session = signed_in_session(balancer.base, username="lb-editor", password="pw-for-tests", verify=balancer.cafile)
+    with session.get(f"{balancer.base}/studio/jobs/stream", stream=True, timeout=10) as stream:
+        assert stream.status_code == 200
+        assert stream.headers["Content-Type"].startswith("text/event-stream")
+        assert stream.headers["X-Served-By"] == "stream"
+        lines = stream.iter_lines(chunk_size=None)
+        assert next(lines) == b"retry: 3000"  # the stream's opening arrives at once: nothing buffers it
+        job = jobs.job_create(asset_id=AssetFactory().pk, queue="media")
+        events = []
+        while (line := next(lines)) != b"event: changed":  # the read timeout bounds the wait
+            if line.startswith(b"event: "):
+                events.append(line.decode())
+        assert f"event: job-{job.pk}" in events
