@@ -283,8 +283,10 @@ SECURE_REFERRER_POLICY = "same-origin"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    # rid: the balancer's X-Request-ID, the same one its access log and gunicorn's carry.
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s rid=%(request_id)s"}},
+    "filters": {"request_id": {"()": "portal.ops.proxy.RequestIdFilter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
     # opensearch-py logs every request at INFO: one line per search is noise, failures stay visible.
     "loggers": {"django_redis": {"level": "WARNING"}, "opensearch": {"level": "WARNING"}},

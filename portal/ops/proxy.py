@@ -9,15 +9,19 @@ SECURE_PROXY_SSL_HEADER, the login throttle or a log line could read them.
 
 from __future__ import annotations
 
+import contextvars
 import ipaddress
+import logging
 from collections.abc import Callable
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 CLIENT_IP_KEY = "portal.client_ip"
+# The balancer's X-Request-ID of the request being served, for log lines (RequestIdFilter).
+current_request_id: contextvars.ContextVar[str] = contextvars.ContextVar("request_id", default="-")
 FORWARDED_HEADERS = ("HTTP_X_FORWARDED_FOR", "HTTP_X_FORWARDED_PROTO", "HTTP_X_FORWARDED_HOST",
-                     "HTTP_X_FORWARDED_PORT", "HTTP_X_REAL_IP", "HTTP_FORWARDED")
+                     "HTTP_X_FORWARDED_PORT", "HTTP_X_REAL_IP", "HTTP_FORWARDED", "HTTP_X_REQUEST_ID")
 
 
 def _valid_ip(value: str) -> bool:
@@ -59,7 +63,19 @@ class TrustedProxyMiddleware:
             for header in FORWARDED_HEADERS:
                 meta.pop(header, None)
         meta[CLIENT_IP_KEY] = client
-        response = self.get_response(request)
+        token = current_request_id.set(str(meta.get("HTTP_X_REQUEST_ID", "-"))[:64])
+        try:
+            response = self.get_response(request)
+        finally:
+            current_request_id.reset(token)
         if settings.PORTAL_INSTANCE:
             response["X-Served-By"] = settings.PORTAL_INSTANCE
         return response
+
+
+class RequestIdFilter(logging.Filter):
+    """Adds `request_id` to every log record: the balancer's id while a request is served, else "-"."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.request_id = current_request_id.get()
+        return True

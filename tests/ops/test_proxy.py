@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
 
-from portal.ops.proxy import TrustedProxyMiddleware, client_ip
+from portal.ops.proxy import RequestIdFilter, TrustedProxyMiddleware, client_ip
 
 BALANCER = "10.0.0.2"
 
@@ -43,3 +45,20 @@ def test_anyone_else_is_not():
 def test_garbage_from_the_balancer_falls_back_to_the_peer():
     request, _ = through_middleware(REMOTE_ADDR=BALANCER, HTTP_X_FORWARDED_FOR="not-an-address")
     assert client_ip(request) == BALANCER
+
+
+def test_log_lines_written_while_serving_carry_the_balancers_request_id_and_only_its():
+    seen = []
+
+    def view(request: HttpRequest) -> HttpResponse:
+        record = logging.LogRecord("portal", logging.INFO, __file__, 1, "serving", None, None)
+        RequestIdFilter().filter(record)
+        seen.append(record.request_id)  # type: ignore[attr-defined]
+        return HttpResponse("ok")
+
+    for peer in (BALANCER, "192.0.2.9"):
+        TrustedProxyMiddleware(view)(RequestFactory().get("/", REMOTE_ADDR=peer, HTTP_X_REQUEST_ID="abc123"))
+    after = logging.LogRecord("portal", logging.INFO, __file__, 1, "idle", None, None)
+    RequestIdFilter().filter(after)
+    assert seen == ["abc123", "-"]
+    assert after.request_id == "-"  # type: ignore[attr-defined]
