@@ -193,10 +193,11 @@ def main() -> None:
         load(args.events, 10_000)
         compare(f"views and plays per day, 30 days, {args.events:,} events", daily_mongo, daily_pg, args.repeat)
         compare(f"top 10 assets of the week, {args.events:,} events", top_mongo, top_pg, args.repeat)
-    finally:
-        mongo.drop_database()
+    finally:  # each side dropped on its own, so one failing to drop never leaves the other behind
         with connection.cursor() as cursor:
             cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+        mongo.reset_client()
+        mongo.drop_database()
 
 
 if __name__ == "__main__":
