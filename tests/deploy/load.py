@@ -2,7 +2,8 @@
 each), replaying a mix of pages and htmx partials, anonymous and signed in, at a target rate.
 
 Every answer is checked: anything but a 200 is a failure, and a signed-in client whose page does
-not show it signed in (or that is sent to the login page) counts as logged out. Used by the
+not show it signed in (or that is sent to the login page) counts as logged out. An answer whose
+body broke off after its headers arrived is counted apart (`cut`), with its times. Used by the
 deploy tests and bench/balancer.py.
 """
 
@@ -31,6 +32,9 @@ class Visit:
 class Outcome:
     requests: int = 0
     failures: list[str] = field(default_factory=list)
+    # Answers that began (status and headers arrived) and then broke off: the instance died while
+    # writing them. (started, ended) of each, monotonic.
+    cut: list[tuple[float, float]] = field(default_factory=list)
     logged_out: int = 0
     statuses: Counter[int] = field(default_factory=Counter)
     served_by: list[tuple[float, str]] = field(default_factory=list)  # (monotonic time, instance)
@@ -81,7 +85,7 @@ def _client(base: str, session: requests.Session, visits: list[Visit], signed_in
         visit = visits[index % len(visits)]
         index += 1
         started = time.monotonic()
-        problem, logged_out, status, served = "", False, 0, ""
+        problem, logged_out, status, served, cut = "", False, 0, "", False
         try:
             response = session.get(f"{base}{visit.path}", headers=HTMX if visit.htmx else {},
                                    allow_redirects=False, timeout=30)
@@ -91,6 +95,8 @@ def _client(base: str, session: requests.Session, visits: list[Visit], signed_in
                 logged_out = signed_in and "/accounts/login/" in response.headers.get("Location", "")
             elif signed_in and not visit.htmx and SIGNED_IN_MARK not in response.text:
                 problem, logged_out = f"{visit.path}: signed-in client shown a signed-out page", True
+        except requests.exceptions.ChunkedEncodingError:  # headers arrived, the body broke off
+            cut = True
         except requests.RequestException as error:
             problem = f"{visit.path}: {type(error).__name__}: {error}"
         elapsed = time.monotonic() - started
@@ -100,6 +106,8 @@ def _client(base: str, session: requests.Session, visits: list[Visit], signed_in
             outcome.latencies.append(elapsed)
             if problem:
                 outcome.failures.append(problem)
+            if cut:
+                outcome.cut.append((started, started + elapsed))
             outcome.logged_out += logged_out
             if served and signed_in:  # signed-in answers are never microcached: a live instance
                 outcome.served_by.append((started, served))
