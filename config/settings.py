@@ -240,7 +240,9 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CDN_PURGE_RATE_LIMIT = env.str("CDN_PURGE_RATE_LIMIT", default="10/s") or None
 CELERY_BEAT_SCHEDULE = {
     "uploads-cleanup": {"task": "uploads.cleanup", "schedule": 3600.0, "options": {"queue": "bulk"}},
-    "analytics-ship": {"task": "analytics.ship", "schedule": ANALYTICS_SHIP_SECONDS, "options": {"queue": "bulk"}},
+    # Expires: while a long backfill holds the bulk worker, queued ships are dropped, not piled up (one catches up).
+    "analytics-ship": {"task": "analytics.ship", "schedule": ANALYTICS_SHIP_SECONDS,
+                       "options": {"queue": "bulk", "expires": 60.0}},
     "analytics-expire": {"task": "analytics.expire", "schedule": 24 * 3600.0, "options": {"queue": "bulk"}},
 }
 
