@@ -122,3 +122,10 @@ def test_an_editors_progress_stream_flows_through_the_balancer_as_events_happen(
             if line.startswith(b"event: "):
                 events.append(line.decode())
         assert f"event: job-{job.pk}" in events
+
+
+def test_the_balancer_refuses_large_bodies_since_media_goes_straight_to_s3(balancer: Balancer):
+    too_big = browser(balancer.cafile).post(f"{balancer.base}/studio/uploads/", data=b"x" * (2 * 1024 * 1024),
+                                            headers={"Content-Type": "application/json"}, timeout=10)
+    assert too_big.status_code == 413
+    assert "X-Served-By" not in too_big.headers, "refused by nginx, before any instance read it"
