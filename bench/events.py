@@ -39,7 +39,7 @@ import django  # noqa: E402
 
 django.setup()
 
-from django.db import connection  # noqa: E402
+from django.db import InterfaceError, OperationalError, connection  # noqa: E402
 
 from portal.integrations import mongo  # noqa: E402
 
@@ -77,12 +77,33 @@ def chunks(iterator: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[
         yield batch
 
 
+def retrying(fn: Callable[[], Any], what: str) -> Any:
+    """The stack is shared: another run's test may restart FerretDB or PostgreSQL under us. Wait
+    and redo the step (every step here is idempotent) rather than lose a 1M-row load."""
+    for attempt in range(40):
+        try:
+            return fn()
+        except (mongo.MongoUnavailable, OperationalError, InterfaceError) as error:
+            print(f"\n{what}: a server went away ({str(error)[:80]}…); retrying", flush=True)
+            time.sleep(min(10, 1 + attempt))
+            mongo.reset_client()
+            connection.close()
+    raise SystemExit(f"{what}: the server stayed unavailable")
+
+
 def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
     times, result = [], None
     for _ in range(repeat):
-        started = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - started)
+        while True:
+            started = time.perf_counter()
+            try:
+                result = fn()
+            except (mongo.MongoUnavailable, OperationalError, InterfaceError):  # restarted under us: not counted
+                retrying(lambda: mongo.count(mongo.EVENTS, {"_id": -1}), "aggregation")
+                connection.close()
+                continue
+            times.append(time.perf_counter() - started)
+            break
     return statistics.median(times), result
 
 
@@ -102,6 +123,29 @@ def ingest(count: int, batch: int) -> None:
     mongo.delete_many(mongo.EVENTS, {})
 
 
+def copy_rows(part: list[dict[str, Any]]) -> None:
+    """COPY one chunk; on a retry the chunk's ids are deleted first, in case the lost try committed."""
+    columns = "id, type, day, at, asset_id, visitor, quartile, query, result_count"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {TABLE} WHERE id BETWEEN %s AND %s", [part[0]["_id"], part[-1]["_id"]])
+        with cursor.connection.cursor().copy(f"COPY {TABLE} ({columns}) FROM STDIN") as copy:
+            for e in part:
+                copy.write_row((e["_id"], e["type"], e["day"], e["at"], e["asset_id"], e["visitor"],
+                                e.get("quartile"), e.get("query"), e.get("result_count")))
+
+
+def pg_indexes() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_type_day ON {TABLE} (type, day)")
+        cursor.execute(f"CREATE INDEX IF NOT EXISTS {TABLE}_asset_type_day ON {TABLE} (asset_id, type, day)")
+        cursor.execute(f"ANALYZE {TABLE}")
+
+
+def drop_table() -> None:
+    with connection.cursor() as cursor:
+        cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+
+
 def load(total: int, chunk: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"CREATE TABLE {TABLE} (id bigint PRIMARY KEY, type text NOT NULL, day date NOT NULL, "
@@ -111,14 +155,9 @@ def load(total: int, chunk: int) -> None:
     mongo_seconds = pg_seconds = 0.0
     for part in chunks(events(total), chunk):
         t0 = time.perf_counter()
-        mongo.collection(mongo.EVENTS).insert_many(part, ordered=False)
+        retrying(lambda part=part: mongo.insert_new(mongo.EVENTS, part), "load")
         t1 = time.perf_counter()
-        columns = "id, type, day, at, asset_id, visitor, quartile, query, result_count"
-        with connection.cursor() as cursor, cursor.connection.cursor().copy(
-                f"COPY {TABLE} ({columns}) FROM STDIN") as copy:
-            for e in part:
-                copy.write_row((e["_id"], e["type"], e["day"], e["at"], e["asset_id"], e["visitor"],
-                                e.get("quartile"), e.get("query"), e.get("result_count")))
+        retrying(lambda part=part: copy_rows(part), "load")
         pg_seconds += time.perf_counter() - t1
         mongo_seconds += t1 - t0
         done = part[-1]["_id"] + 1
@@ -126,12 +165,9 @@ def load(total: int, chunk: int) -> None:
     print(f"\rloaded {total:,} events in {time.perf_counter() - started:.0f} s: MongoDB insert_many "
           f"{total / mongo_seconds:,.0f} events/s, PostgreSQL COPY {total / pg_seconds:,.0f} events/s")
     t0 = time.perf_counter()
-    mongo.ensure_indexes()
+    retrying(mongo.ensure_indexes, "indexes")
     t1 = time.perf_counter()
-    with connection.cursor() as cursor:
-        cursor.execute(f"CREATE INDEX ON {TABLE} (type, day)")
-        cursor.execute(f"CREATE INDEX ON {TABLE} (asset_id, type, day)")
-        cursor.execute(f"ANALYZE {TABLE}")
+    retrying(pg_indexes, "indexes")
     print(f"indexes: MongoDB {t1 - t0:.1f} s, PostgreSQL {time.perf_counter() - t1:.1f} s")
 
 
@@ -186,18 +222,17 @@ def main() -> None:
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
     print(f"MongoDB database {mongo.database_name()!r}; PostgreSQL table {TABLE}")
-    mongo.drop_database()
+    retrying(mongo.drop_database, "drop")
     try:
         mongo.ensure_indexes()
-        ingest(args.ingest, args.batch)
+        retrying(lambda: ingest(args.ingest, args.batch), "ingest")
         load(args.events, 10_000)
         compare(f"views and plays per day, 30 days, {args.events:,} events", daily_mongo, daily_pg, args.repeat)
         compare(f"top 10 assets of the week, {args.events:,} events", top_mongo, top_pg, args.repeat)
-    finally:  # each side dropped on its own, so one failing to drop never leaves the other behind
-        with connection.cursor() as cursor:
-            cursor.execute(f"DROP TABLE IF EXISTS {TABLE}")
+    finally:  # each side dropped on its own, waiting for its server if need be
+        retrying(drop_table, "drop table")
         mongo.reset_client()
-        mongo.drop_database()
+        retrying(mongo.drop_database, "drop")
 
 
 if __name__ == "__main__":
