@@ -30,19 +30,36 @@ def _text_match(text: str, *, full_fields: list[str], prefix_fields: list[str]) 
     }
 
 
-def _filters(query: SearchQuery) -> list[dict[str, Any]]:
+def _facet_filters(query: SearchQuery) -> dict[str, list[dict[str, Any]]]:
+    """The filters a visitor picked, by the facet they belong to."""
+    return {
+        "kind": [{"term": {"kind": query.kind}}] if query.kind else [],
+        "tags": [{"term": {"tags": tag}} for tag in query.tags],
+        "collections": [{"term": {"collections": query.collection}}] if query.collection else [],
+        "year": [{"term": {"year": query.year}}] if query.year else [],
+    }
+
+
+def _base_filters(query: SearchQuery) -> list[dict[str, Any]]:
+    """What bounds the whole result set, facets included: visibility and the place."""
     filters = list(LISTED_FILTER)
-    if query.kind:
-        filters.append({"term": {"kind": query.kind}})
-    filters.extend({"term": {"tags": tag}} for tag in query.tags)
-    if query.collection:
-        filters.append({"term": {"collections": query.collection}})
-    if query.year:
-        filters.append({"term": {"year": query.year}})
     if query.near:
         filters.append({"geo_distance": {"distance": f"{query.near.km}km",
                                          "location": {"lat": query.near.lat, "lon": query.near.lon}}})
     return filters
+
+
+def _facets(picked: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
+    """Each facet counts what the other facets' choices leave, so picking "video" still shows how
+    many images there are (the hits themselves are narrowed by the post_filter)."""
+    aggs: dict[str, Any] = {}
+    for name, size in FACET_SIZES.items():
+        others = [f for facet, filters in picked.items() if facet != name for f in filters]
+        terms: dict[str, Any] = {"field": name, "size": size}
+        if name == "year":
+            terms["order"] = {"_key": "desc"}
+        aggs[name] = {"filter": {"bool": {"filter": others}}, "aggs": {"values": {"terms": terms}}}
+    return aggs
 
 
 def _highlight(fields: dict[str, dict[str, Any]]) -> dict[str, Any]:
@@ -60,16 +77,16 @@ def search_body(query: SearchQuery) -> dict[str, Any]:
     else:
         must = {"match_all": {}}
         sort = [{"published_at": "desc"}, {"id": "desc"}]
-    aggs = {name: {"terms": {"field": name, "size": size}} for name, size in FACET_SIZES.items()}
-    aggs["year"]["terms"]["order"] = {"_key": "desc"}
+    picked = _facet_filters(query)
     return {
-        "query": {"bool": {"must": must, "filter": _filters(query)}},
+        "query": {"bool": {"must": must, "filter": _base_filters(query)}},
+        "post_filter": {"bool": {"filter": [f for filters in picked.values() for f in filters]}},
         "from": query.offset,
         "size": query.per_page,
         "sort": sort,
         "track_total_hits": True,
         "_source": SOURCE_FIELDS,
-        "aggs": aggs,
+        "aggs": _facets(picked),
         "highlight": _highlight({
             "title": {"number_of_fragments": 0},
             "title.prefix": {"number_of_fragments": 0},

@@ -20,7 +20,9 @@ def facet(results, name):
     return {bucket.value: bucket.count for bucket in results.facets[name]}
 
 
-def test_facet_counts_follow_the_query_and_the_filters(asset_factory, tag_factory, collection_factory, indexed):
+def test_facet_counts_follow_the_query_and_the_other_facets_choices(
+    asset_factory, tag_factory, collection_factory, indexed
+):
     birds, night = tag_factory(name="birds"), tag_factory(name="night")
     coast = collection_factory(title="Coast")
     when = {2024: datetime(2024, 5, 1, tzinfo=UTC), 2025: datetime(2025, 6, 1, tzinfo=UTC)}
@@ -43,9 +45,13 @@ def test_facet_counts_follow_the_query_and_the_filters(asset_factory, tag_factor
 
     narrowed = search_run(query=SearchQuery(text="gulls", tags=("night",)))
     assert [hit.title for hit in narrowed.hits] == ["Gulls at dusk"]
-    assert facet(narrowed, "year") == {"2025": 1}
+    assert narrowed.total == 1
+    assert facet(narrowed, "year") == {"2025": 1}  # other facets follow the picked tag
+    assert facet(narrowed, "tags") == {"birds": 3, "night": 1}  # a facet ignores its own choice
     by_year = search_run(query=SearchQuery(text="gulls", year=2025, kind="audio"))
     assert [hit.title for hit in by_year.hits] == ["Gulls calling"]
+    assert facet(by_year, "kind") == {"image": 1, "audio": 1}  # the 2025 gulls, by kind: switching is one click
+    assert facet(by_year, "year") == {"2025": 1}  # the audio gulls, by year
 
 
 def test_matches_are_highlighted_and_everything_else_escaped(asset_factory, indexed, client):

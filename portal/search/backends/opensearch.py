@@ -198,7 +198,8 @@ class OpenSearchBackend:
     def search(self, query: SearchQuery) -> SearchResults:
         response = _guarded(lambda: client().search(index=design.alias_name(), body=search_body(query)))
         facets = {
-            name: [Bucket(value=str(b["key"]), count=b["doc_count"]) for b in response["aggregations"][name]["buckets"]]
+            name: [Bucket(value=str(b["key"]), count=b["doc_count"])
+                   for b in response["aggregations"][name]["values"]["buckets"]]
             for name in FACET_SIZES
         }
         return SearchResults(hits=[_hit(raw) for raw in response["hits"]["hits"]],
