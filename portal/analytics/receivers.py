@@ -16,7 +16,9 @@ log = logging.getLogger(__name__)
 
 def on_search_performed(sender: object, *, query: str, result_count: int, request: HttpRequest | None = None,
                         source: str = "results", **kwargs: Any) -> None:
-    if not str(query).strip():
+    # Suggestions are keystrokes ("ha", "har", "harb"): counting them would fill "searches with no
+    # results" with prefixes and add an insert to every keystroke. Submitted searches only.
+    if source == "suggest" or not str(query).strip():
         return
     try:
         event_record(kind="search", request=request, query=query, result_count=int(result_count), source=source)

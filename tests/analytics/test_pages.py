@@ -44,7 +44,8 @@ def test_the_page_shows_plays_views_top_assets_and_searches_without_results(clie
         assert play(visitor, popular.pk).status_code == 204
     visitor.get(other.get_absolute_url())
     search_performed.send(sender=None, query="  Zebra   Crossing ", result_count=0, request=None, source="results")
-    search_performed.send(sender=None, query="zebra crossing", result_count=0, request=None, source="suggest")
+    search_performed.send(sender=None, query="zebra crossing", result_count=0, request=None, source="fallback")
+    search_performed.send(sender=None, query="zebra", result_count=0, request=None, source="suggest")  # a keystroke
     search_performed.send(sender=None, query="clip", result_count=2, request=None, source="results")
     assert outbox_ship_all() == 10
 
