@@ -55,3 +55,8 @@ def test_with_the_node_stopped_the_page_answers_from_postgresql_then_recovers(me
         return FALLBACK_NOTICE not in html and "<mark>Meadow</mark> flowers" in html
 
     wait_until(recovered, timeout=RECOVERY_TIMEOUT_S, interval=0.5, what="search to answer from OpenSearch again")
+
+
+def test_the_fallback_does_not_pass_off_other_words_as_typos(meadow, asset_factory):
+    asset_factory(title="City hall at noon")
+    assert [h.title for h in DatabaseBackend().search(SearchQuery(text="harb")).hits] == ["Harbour lights"]

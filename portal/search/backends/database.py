@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from django.contrib.postgres.search import SearchQuery as PgQuery
 from django.contrib.postgres.search import SearchRank, SearchVector, TrigramWordSimilarity
 from django.db.models import Count, Q, QuerySet
-from django.db.models.functions import ExtractYear, Greatest
+from django.db.models.functions import ExtractYear
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
@@ -23,7 +23,10 @@ from portal.library.models import Asset
 from portal.search.backends.base import Bucket, Document, Hit, Progress, SearchQuery, SearchResults
 
 WORD = re.compile(r"\w+", re.UNICODE)
-MIN_SIMILARITY = 0.3
+# pg_trgm word similarity of the typed text to the closest part of a title. Rough typo tolerance:
+# 0.44 lets "medow" find "Meadow flowers" (0.444) and "lanturn" "Paper lanterns" (0.5), but keeps
+# "harb" from "City hall" (0.4); a swap like "glaicer" (0.375) is left to OpenSearch.
+MIN_SIMILARITY = 0.44
 VECTOR = SearchVector("title", weight="A", config="english") + SearchVector("description", weight="B", config="english")
 
 
@@ -45,8 +48,7 @@ def _matching(text: str) -> QuerySet[Asset]:
     return (
         assets.annotate(rank=SearchRank(VECTOR, query), similarity=TrigramWordSimilarity(text, "title"))
         .filter(Q(rank__gt=0) | Q(similarity__gte=MIN_SIMILARITY))
-        .annotate(score=Greatest("rank", "similarity"))
-        .order_by("-score", "-published_at", "-id")
+        .order_by("-rank", "-similarity", "-published_at", "-id")  # word matches first, then near misses
     )
 
 
