@@ -18,12 +18,14 @@ log = logging.getLogger(__name__)
 
 TEXT_RENDITION = "text.txt"
 MAX_TEXT_BYTES = 1024 * 1024  # processing caps extraction too; the index needs no more
-_NO_MARKERS = str.maketrans("", "", MARK_START + MARK_END)
+# Our highlight markers must only ever come from the engine; control characters (pdftotext's
+# form feed between pages) would show as boxes in a snippet.
+_CLEAN = {ord(MARK_START): None, ord(MARK_END): None,
+          **{code: " " for code in [*range(32), 0x7F] if chr(code) not in "\t\n\r"}}
 
 
 def _clean(text: str) -> str:
-    """Our highlight markers must only ever come from the engine."""
-    return text.translate(_NO_MARKERS)
+    return text.translate(_CLEAN)
 
 
 def extracted_text(asset: Asset) -> str:
