@@ -9,6 +9,7 @@ from django.urls import reverse
 from portal.search.backends.base import SearchQuery
 from portal.search.backends.database import DatabaseBackend
 from portal.search.backends.opensearch import breaker
+from portal.search.signals import search_performed
 from portal.search.views import FALLBACK_NOTICE
 from tests.workers.conftest import wait_until
 
@@ -60,3 +61,22 @@ def test_with_the_node_stopped_the_page_answers_from_postgresql_then_recovers(me
 def test_the_fallback_does_not_pass_off_other_words_as_typos(meadow, asset_factory):
     asset_factory(title="City hall at noon")
     assert [h.title for h in DatabaseBackend().search(SearchQuery(text="harb")).hits] == ["Harbour lights"]
+
+
+def test_searches_answered_by_postgresql_are_announced_as_fallback(meadow, client, settings):
+    live_url, settings.SEARCH_URL = settings.SEARCH_URL, "http://127.0.0.1:9"  # refuses, like a dead engine
+    settings.SEARCH_BREAKER_SECONDS = 0.5
+    heard = []
+
+    def listener(sender, **kwargs):
+        heard.append((kwargs["query"], kwargs["result_count"], kwargs["source"]))
+
+    search_performed.connect(listener)
+    try:
+        client.get(reverse("search:results"), {"q": "meadow"})
+        client.get(reverse("search:suggest"), {"q": "mead"}, headers={"HX-Request": "true"})
+    finally:
+        search_performed.disconnect(listener)
+        settings.SEARCH_URL = live_url  # the fixture drops the test's index through it
+        breaker.succeeded()
+    assert heard == [("meadow", 1, "fallback"), ("mead", 1, "fallback")]
