@@ -244,6 +244,7 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-ship": {"task": "analytics.ship", "schedule": ANALYTICS_SHIP_SECONDS,
                        "options": {"queue": "bulk", "expires": 60.0}},
     "analytics-expire": {"task": "analytics.expire", "schedule": 24 * 3600.0, "options": {"queue": "bulk"}},
+    "analytics-refresh": {"task": "analytics.refresh", "schedule": 60.0, "options": {"queue": "bulk", "expires": 60.0}},
 }
 
 # Processing (workers): limits that protect the workers from hostile or broken files.

@@ -28,6 +28,7 @@ app.conf.task_routes = {
     "search.reindex": {"queue": "bulk"},
     "analytics.ship": {"queue": "bulk"},
     "analytics.expire": {"queue": "bulk"},
+    "analytics.refresh": {"queue": "bulk"},
 }
 # Tasks live in workers/tasks/, imported lazily once Django is set up (they use the ORM).
 app.autodiscover_tasks(["workers"])

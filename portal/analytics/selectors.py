@@ -19,6 +19,7 @@ from portal.integrations import mongo
 from portal.library.models import Asset
 
 SHORT_TTL = 60
+REFRESH_TTL = 180  # what the periodic refresh stores lives past its next run
 CHART_TYPES = ("view", "play")
 
 
@@ -55,12 +56,12 @@ def _oldest_pending_day() -> dt.date | None:
     return created.astimezone(dt.UTC).date() if created else None
 
 
-def daily_counts(*, days: int = 30, today: dt.date | None = None) -> list[DayCount]:
-    """Views and plays per day for the last `days` days, oldest first."""
+def daily_counts(*, days: int = 30, today: dt.date | None = None, refresh: bool = False) -> list[DayCount]:
+    """Views and plays per day for the last `days` days, oldest first. `refresh` recounts today."""
     today = today or timezone.now().astimezone(dt.UTC).date()
     span = [today - dt.timedelta(days=n) for n in range(days - 1, -1, -1)]
     keys = {day: _key("day", day.isoformat()) for day in span[:-1]}
-    found: dict[str, Any] = cache.get_many([*keys.values(), _key("today", today.isoformat())])
+    found: dict[str, Any] = cache.get_many([*keys.values(), *([] if refresh else [_key("today", today.isoformat())])])
     counts: dict[dt.date, tuple[int, int]] = {day: found[key] for day, key in keys.items() if key in found}
     if _key("today", today.isoformat()) in found:
         counts[today] = found[_key("today", today.isoformat())]
@@ -72,7 +73,7 @@ def daily_counts(*, days: int = 30, today: dt.date | None = None) -> list[DayCou
                  if day != today and (pending is None or day < pending)}
         cache.set_many(final, timeout=None)  # a finished day never changes
         if today in missing:
-            cache.set(_key("today", today.isoformat()), fresh.get(today, (0, 0)), SHORT_TTL)
+            cache.set(_key("today", today.isoformat()), fresh.get(today, (0, 0)), REFRESH_TTL if refresh else SHORT_TTL)
         counts.update({day: fresh.get(day, (0, 0)) for day in missing})
     return [DayCount(day, *counts[day]) for day in span]
 
@@ -89,10 +90,10 @@ def _count_days(first: dt.date, last: dt.date) -> dict[dt.date, tuple[int, int]]
     return {day: (views, plays) for day, (views, plays) in counts.items()}
 
 
-def top_assets_this_week(*, limit: int = 10) -> list[TopAsset]:
+def top_assets_this_week(*, limit: int = 10, refresh: bool = False) -> list[TopAsset]:
     """The assets most viewed and played in the last 7 days (today included)."""
     key = _key("top", limit)
-    cached = cache.get(key)
+    cached = None if refresh else cache.get(key)
     if cached is None:
         since = (timezone.now().astimezone(dt.UTC).date() - dt.timedelta(days=6)).isoformat()
         match = {"type": {"$in": list(CHART_TYPES)}, "day": {"$gte": since}}
@@ -110,15 +111,15 @@ def top_assets_this_week(*, limit: int = 10) -> list[TopAsset]:
         by_type = {(int(r["_id"]["asset"]), r["_id"]["type"]): int(r["n"]) for r in split}
         cached = [(asset_id, by_type.get((asset_id, "view"), 0), by_type.get((asset_id, "play"), 0))
                   for asset_id in ids]
-        cache.set(key, cached, SHORT_TTL)
+        cache.set(key, cached, REFRESH_TTL if refresh else SHORT_TTL)
     assets = Asset.objects.in_bulk([row[0] for row in cached])
     return [TopAsset(assets.get(asset_id), asset_id, views, plays) for asset_id, views, plays in cached]
 
 
-def searches_without_results(*, days: int = 7, limit: int = 20) -> list[tuple[str, int]]:
+def searches_without_results(*, days: int = 7, limit: int = 20, refresh: bool = False) -> list[tuple[str, int]]:
     """(query, how often) for searches that found nothing in the last `days` days."""
     key = _key("no-results", days, limit)
-    cached: list[tuple[str, int]] | None = cache.get(key)
+    cached: list[tuple[str, int]] | None = None if refresh else cache.get(key)
     if cached is None:
         since = (timezone.now().astimezone(dt.UTC).date() - dt.timedelta(days=days - 1)).isoformat()
         rows = mongo.aggregate(mongo.EVENTS, [
@@ -128,7 +129,7 @@ def searches_without_results(*, days: int = 7, limit: int = 20) -> list[tuple[st
             {"$limit": limit},
         ])
         cached = [(str(row["_id"]), int(row["n"])) for row in rows]
-        cache.set(key, cached, SHORT_TTL)
+        cache.set(key, cached, REFRESH_TTL if refresh else SHORT_TTL)
     return cached
 
 
@@ -161,6 +162,15 @@ def technical_metadata(*, asset: Asset) -> dict[str, Any] | None:
         cached = found[0]
         cache.set(key, cached, 24 * 3600)
     return cached
+
+
+def rollups_refresh() -> None:
+    """Recount what the analytics page shows and store it for longer than the refresh interval, so
+    the page reads caches only: on FerretDB every aggregation reads the whole collection (tens of
+    seconds at a million events, see bench/README.md), which no page request should wait for."""
+    daily_counts(days=30, refresh=True)
+    top_assets_this_week(refresh=True)
+    searches_without_results(refresh=True)
 
 
 def pending_events() -> int:

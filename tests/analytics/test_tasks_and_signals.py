@@ -56,3 +56,16 @@ def test_editor_actions_and_searches_become_events_without_the_searchers_identit
     assert editor.username not in str(search)
     assert set(search) == {"type", "asset_id", "visitor", "query", "result_count", "source"}
     assert sum(row["type"] == "search" for row in rows) == 1  # a blank query is no search
+
+
+def test_the_refresh_task_keeps_the_page_on_caches_so_it_never_waits_on_an_aggregation(mongo_db, asset_factory,
+                                                                                     client_as, editor):
+    asset = asset_factory(title="Warm clip")
+    for _ in range(2):
+        event_record(kind="play", asset_id=asset.pk)
+    tasks.ship()
+    tasks.refresh()
+    mongo.delete_many(mongo.EVENTS, {})  # what the page shows now can only come from the refreshed caches
+    page = client_as(editor).get("/studio/analytics/").content.decode()
+    assert "0 views, 2 plays" in page
+    assert "Warm clip" in page

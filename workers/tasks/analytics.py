@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from portal.analytics.selectors import rollups_refresh
 from portal.analytics.services import events_expire, outbox_ship_all
 from portal.integrations.mongo import MongoUnavailable
 from workers.celery import app
@@ -26,3 +27,12 @@ def ship() -> int:
 @app.task(name="analytics.expire", acks_late=True, ignore_result=True, soft_time_limit=600, time_limit=660)
 def expire() -> int:
     return events_expire()
+
+
+@app.task(name="analytics.refresh", acks_late=True, ignore_result=True, soft_time_limit=300, time_limit=330)
+def refresh() -> None:
+    """Keep the analytics page's roll-ups warm (every minute), so editors never wait on an aggregation."""
+    try:
+        rollups_refresh()
+    except MongoUnavailable as error:
+        log.warning("analytics roll-ups not refreshed, MongoDB unavailable: %s", error)
