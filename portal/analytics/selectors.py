@@ -19,6 +19,7 @@ from portal.integrations import mongo
 from portal.library.models import Asset
 
 SHORT_TTL = 60
+PAGE_TIMEOUT = 1.0  # seconds an asset page waits for MongoDB before showing its note instead
 REFRESH_TTL = 180  # what the periodic refresh stores lives past its next run
 CHART_TYPES = ("view", "play")
 
@@ -141,7 +142,7 @@ def asset_figures(*, asset_id: int) -> AssetFigures:
         rows = mongo.aggregate(mongo.EVENTS, [
             {"$match": {"asset_id": asset_id, "type": {"$in": ["view", "play", "download", "progress"]}}},
             {"$group": {"_id": {"type": "$type", "quartile": "$quartile"}, "n": {"$sum": 1}}},
-        ])
+        ], timeout=PAGE_TIMEOUT)
         counts = {(row["_id"].get("type"), row["_id"].get("quartile")): int(row["n"]) for row in rows}
         cached = AssetFigures(views=counts.get(("view", None), 0), plays=counts.get(("play", None), 0),
                               downloads=counts.get(("download", None), 0), completed=counts.get(("progress", 100), 0))
@@ -156,7 +157,7 @@ def technical_metadata(*, asset: Asset) -> dict[str, Any] | None:
     cached: dict[str, Any] | None = cache.get(key)
     if cached is None:
         found = mongo.find(mongo.RAW_METADATA, {"asset_id": asset.pk}, projection={"text": 0},
-                           sort=[("version", -1)], limit=1)
+                           sort=[("version", -1)], limit=1, timeout=PAGE_TIMEOUT)
         if not found:
             return None
         cached = found[0]

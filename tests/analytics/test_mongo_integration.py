@@ -55,3 +55,11 @@ def test_a_dead_server_is_one_timeout_then_refused_at_once_until_reset(settings,
     settings.MONGODB_URL = "mongodb://127.0.0.1:37017/portal"
     mongo.reset_client()
     assert mongo.find_one(mongo.EVENTS, {}) is None
+
+
+def test_a_read_over_its_time_limit_is_refused_without_opening_the_breaker(mongo_db):
+    mongo.insert_new(mongo.EVENTS, [{"_id": n, "type": "view", "day": "2026-11-25"} for n in range(3000)])
+    with pytest.raises(mongo.MongoUnavailable, match="aggregation failed"):
+        mongo.aggregate(mongo.EVENTS, [{"$group": {"_id": "$day", "n": {"$sum": 1}}}], timeout=0.001)
+    assert mongo.aggregate(mongo.EVENTS, [{"$group": {"_id": "$day", "n": {"$sum": 1}}}], timeout=5) == [
+        {"_id": "2026-11-25", "n": 3000}]

@@ -19,7 +19,7 @@ from urllib.parse import urlsplit
 import pymongo
 from django.conf import settings
 from pymongo import ReplaceOne, UpdateOne
-from pymongo.errors import BulkWriteError, PyMongoError
+from pymongo.errors import BulkWriteError, PyMongoError, ServerSelectionTimeoutError
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,9 @@ def _guard() -> None:
 
 
 def _tripped(error: Exception, what: str) -> MongoUnavailable:
-    _state["down_until"] = time.monotonic() + settings.MONGODB_BREAKER_SECONDS
+    """The breaker opens for a server that does not answer, not for one operation over its time limit."""
+    if not (isinstance(error, PyMongoError) and error.timeout and not isinstance(error, ServerSelectionTimeoutError)):
+        _state["down_until"] = time.monotonic() + settings.MONGODB_BREAKER_SECONDS
     log.warning("MongoDB %s failed: %s", what, error)
     return MongoUnavailable(f"MongoDB {what} failed: {error}")
 
@@ -140,13 +142,17 @@ def find_one(name: str, query: Mapping[str, Any], *,
 
 
 def find(name: str, query: Mapping[str, Any], *, projection: Mapping[str, Any] | None = None,
-         sort: list[tuple[str, int]] | None = None, limit: int = 0) -> list[dict[str, Any]]:
+         sort: list[tuple[str, int]] | None = None, limit: int = 0,
+         timeout: float | None = None) -> list[dict[str, Any]]:
+    """`timeout` (seconds) bounds this one read, for pages that would rather show a note than wait."""
     _guard()
     try:
-        cursor = collection(name).find(dict(query), projection=dict(projection) if projection else None, limit=limit)
-        if sort:
-            cursor = cursor.sort(sort)
-        return list(cursor)
+        with pymongo.timeout(timeout):
+            cursor = collection(name).find(dict(query), projection=dict(projection) if projection else None,
+                                           limit=limit)
+            if sort:
+                cursor = cursor.sort(sort)
+            return list(cursor)
     except PyMongoError as error:
         raise _tripped(error, "read") from error
 
@@ -159,12 +165,13 @@ def count(name: str, query: Mapping[str, Any]) -> int:
         raise _tripped(error, "count") from error
 
 
-def aggregate(name: str, pipeline: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def aggregate(name: str, pipeline: list[dict[str, Any]], *, timeout: float | None = None) -> list[dict[str, Any]]:
     """Run a pipeline of stages FerretDB supports ($match $group $sort $project $unwind $limit $skip
-    $count $unset; $sum/$count accumulators only)."""
+    $count $unset; $sum/$count accumulators only). `timeout` as for find()."""
     _guard()
     try:
-        return list(collection(name).aggregate(pipeline))
+        with pymongo.timeout(timeout):
+            return list(collection(name).aggregate(pipeline))
     except PyMongoError as error:
         raise _tripped(error, "aggregation") from error
 
