@@ -36,7 +36,7 @@ bench: setup
 	$(PY) bench/tasks.py
 	$(PY) bench/balancer.py
 	$(PY) bench/search.py
-	$(PY) bench/events.py
+	$(PY) bench/analytics_events.py
 
 down:
 	bin/stack down

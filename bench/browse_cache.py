@@ -15,17 +15,14 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
-import platform
 import re
 import runpy
 import signal
-import socket
 import statistics
 import subprocess
 import sys
 import threading
 import time
-import urllib.request
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -33,13 +30,22 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import FrameType
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
 
-ROOT = Path(__file__).resolve().parents[1]
+from common import (
+    HOST,
+    ROOT,
+    bench_database_url,
+    database_recreate,
+    free_port,
+    gunicorn,
+    http_get,
+    log_path,
+    machine,
+    stop,
+)
+
 BENCH_DB = "portal_bench"
-# The stack's servers (bin/stack); the portal role may CREATEDB, so the bench owns its database.
-ADMIN_DB_URL = os.environ.get("DATABASE_URL", "postgres://portal:portal@127.0.0.1:15432/portal")
-BENCH_DB_URL = urlunsplit(urlsplit(ADMIN_DB_URL)._replace(path=f"/{BENCH_DB}"))
+BENCH_DB_URL = bench_database_url(BENCH_DB)
 BENCH_CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:16379/2")  # a Redis db nothing else uses
 # Development mode without DEBUG: production's code paths (cached template loader, no query log)
 # without production's mandatory secret key and HTTPS redirect, which would answer every request with a 301.
@@ -61,56 +67,31 @@ import django  # noqa: E402 - the environment above must be in place before the 
 
 django.setup()
 
-import psycopg  # noqa: E402
 import redis  # noqa: E402
 from django.core.cache import cache  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 from django.utils import timezone  # noqa: E402
-from psycopg import sql  # noqa: E402
 
 from portal.accounts.models import User  # noqa: E402
 from portal.core.fragments import bump_generation  # noqa: E402
 from portal.library.models import Asset, Collection, Kind, Status, Tag, Visibility  # noqa: E402
 
-HOST = "127.0.0.1"
 ASSET_COUNTS = (10, 200)
 GOAL_RATIO = 0.6
 GOAL_ROUND_TRIPS = 1
 # Sent once per new Redis connection (redis-py's handshake), not per request.
 CONNECTION_SETUP = {"SELECT", "CLIENT", "HELLO", "AUTH"}
-GUNICORN_LOG = ROOT / "var" / "bench" / "gunicorn.log"
+GUNICORN_LOG = log_path("browse-gunicorn")
 
 
 # --- the machine, the database, the data -------------------------------------------------------
 
 
-def machine() -> str:
-    model = "unknown CPU"
-    with contextlib.suppress(OSError):
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    wrk_version = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split(" [")[0]
-    return (f"{os.cpu_count()} cores, {model}; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}, Django {django.get_version()}, {wrk_version}")
-
-
 def gunicorn_config() -> dict[str, Any]:
     """config/gunicorn.py as it resolves in this environment: what the server really runs with."""
     return runpy.run_path(str(ROOT / "config" / "gunicorn.py"))
-
-
-def database_recreate() -> None:
-    """A fresh database per run: earlier runs and the developer's own data never skew the counts."""
-    connection.close()
-    with psycopg.connect(ADMIN_DB_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 def assets_top_up(total: int) -> None:
@@ -176,60 +157,15 @@ def query_counts() -> dict[str, list[int]]:
 # --- gunicorn ---------------------------------------------------------------------------------
 
 
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
 @contextlib.contextmanager
-def gunicorn(log: Path) -> Iterator[str]:
+def web_server() -> Iterator[str]:
     """The Procfile's web process on a free loopback port; stopped on exit, Ctrl-C or SIGTERM."""
     port = free_port()
-    env = {**os.environ, "GUNICORN_BIND": f"{HOST}:{port}"}
-    command = [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", "-c", "config/gunicorn.py"]
-    log.parent.mkdir(parents=True, exist_ok=True)
-    with log.open("w") as out:
-        # Its own process group: a terminal's Ctrl-C reaches only us, and we stop master and workers together.
-        server = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+    server = gunicorn("browse-gunicorn", port)
     try:
-        base = f"http://{HOST}:{port}"
-        wait_until_up(base, server, log)
-        yield base
+        yield f"http://{HOST}:{port}"
     finally:
         stop(server)
-
-
-def wait_until_up(base: str, server: subprocess.Popen[bytes], log: Path, timeout_s: float = 30) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"gunicorn exited ({server.returncode}):\n{log.read_text()[-3000:]}")
-        with contextlib.suppress(OSError):
-            if fetch(f"{base}/healthz") == 200:
-                return
-        time.sleep(0.2)
-    raise SystemExit(f"gunicorn did not answer /healthz within {timeout_s:.0f}s:\n{log.read_text()[-3000:]}")
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGTERM)  # the group we created: this master and its workers only
-    try:
-        server.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-
-
-def fetch(url: str) -> int:
-    with urllib.request.urlopen(url, timeout=10) as response:
-        response.read()
-        return int(response.status)
 
 
 def worker_restarts(log: Path) -> int:
@@ -262,7 +198,7 @@ def redis_use(url: str, requests: int) -> RedisUse:
     def drive() -> None:
         try:
             for _ in range(requests):
-                fetch(url)
+                http_get(url)
         except Exception as error:  # noqa: BLE001 - re-raised in the main thread below
             failures.append(error)
         finally:
@@ -370,7 +306,7 @@ def parse_args() -> argparse.Namespace:
 
 
 def _exit_on_signal(signum: int, frame: FrameType | None) -> None:
-    raise SystemExit(128 + signum)  # unwinds through gunicorn()'s finally, which stops the server
+    raise SystemExit(128 + signum)  # unwinds through web_server()'s finally, which stops the server
 
 
 def main() -> None:
@@ -385,13 +321,13 @@ def main() -> None:
           f"({conf['worker_class']}), max_requests {conf['max_requests']}; DEBUG off; "
           f"database {BENCH_DB}, cache {BENCH_CACHE_URL}")
 
-    database_recreate()
+    database_recreate(BENCH_DB)
     cache.clear()
     print_queries(query_counts())  # leaves ASSET_COUNTS[-1] listed assets for the server
 
-    with gunicorn(GUNICORN_LOG) as base:
+    with web_server() as base:
         for _ in range(3):  # fill the fragment and facet cache: from here on every request is warm
-            fetch(f"{base}/browse/")
+            http_get(f"{base}/browse/")
         print_redis(redis_use(f"{base}/browse/", args.redis_requests), args.redis_requests)
         restarts_before = worker_restarts(GUNICORN_LOG)
         results = throughput(base, rounds=args.rounds, seconds=args.seconds, connections=args.connections)
@@ -404,6 +340,6 @@ def main() -> None:
 if __name__ == "__main__":
     try:
         main()
-    except KeyboardInterrupt:  # gunicorn is already stopped by then (see gunicorn())
+    except KeyboardInterrupt:  # gunicorn is already stopped by then (see web_server())
         print("\ninterrupted", file=sys.stderr)
         sys.exit(130)

@@ -28,24 +28,22 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from types import FrameType
-from urllib.parse import urlsplit, urlunsplit
 
-from progress_support import (
+from common import (
     HOST,
     LOG_DIR,
     ROOT,
-    Clients,
-    busy_seconds,
-    cpu_seconds,
+    bench_database_url,
+    database_recreate,
     free_port,
-    rss_mb,
+    gunicorn,
+    percentile,
     start,
     stop,
-    tree_cpu,
 )
+from progress_support import Clients, busy_seconds, cpu_seconds, rss_mb, tree_cpu
 
 BENCH_DB = "portal_bench_progress"
-ADMIN_DB_URL = os.environ.get("DATABASE_URL", "postgres://portal:portal@127.0.0.1:15432/portal")
 
 
 # A private Redis server: pub/sub channels are server-wide (not per database), so on the stack's
@@ -54,7 +52,7 @@ REDIS_PORT = free_port()
 BENCH_ENV = {
     "DJANGO_ENV": "development",  # production's code paths without its secret key and HTTPS redirect
     "DJANGO_DEBUG": "false",
-    "DATABASE_URL": urlunsplit(urlsplit(ADMIN_DB_URL)._replace(path=f"/{BENCH_DB}")),
+    "DATABASE_URL": bench_database_url(BENCH_DB),
     "CACHE_URL": f"redis://{HOST}:{REDIS_PORT}/1",
     "PROGRESS_REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/0",
     "LOG_LEVEL": "WARNING",
@@ -73,12 +71,9 @@ import django  # noqa: E402 - the environment above must be in place before the 
 
 django.setup()
 
-import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
 from django.contrib.sessions.backends.cached_db import SessionStore  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
-from psycopg import sql  # noqa: E402
 
 from portal.accounts.models import User  # noqa: E402
 from portal.accounts.services import user_make_editor  # noqa: E402
@@ -100,32 +95,22 @@ def servers() -> Iterator[tuple[str, str, dict[str, int]]]:
     venv = ROOT / ".venv" / "bin"
     started: list[subprocess.Popen[bytes]] = []
     try:
-        started.append(start("redis", ["redis-server", "--port", str(REDIS_PORT), "--bind", HOST, "--save", "",
+        started.append(start("progress-redis", ["redis-server", "--port", str(REDIS_PORT), "--bind", HOST, "--save", "",
                                        "--appendonly", "no"], f"{HOST}:{REDIS_PORT}"))
-        database_recreate()
+        database_recreate(BENCH_DB)
         stream_port, web_port = free_port(), free_port()
         # The Procfile's `stream` process as deployed (portal/jobs/README.md). `--workers 1` explicitly:
         # uvicorn would otherwise read WEB_CONCURRENCY (meant for gunicorn) and fork two.
-        started.append(start("uvicorn", [str(venv / "uvicorn"), "config.asgi:application", "--host", HOST,
+        started.append(start("progress-uvicorn", [str(venv / "uvicorn"), "config.asgi:application", "--host", HOST,
                                          "--port", str(stream_port), "--workers", "1", "--lifespan", "off",
                                          "--no-access-log"],
                              f"http://{HOST}:{stream_port}/healthz"))
-        os.environ["GUNICORN_BIND"] = f"{HOST}:{web_port}"
-        started.append(start("gunicorn", [str(venv / "gunicorn"), "config.wsgi:application", "-c",
-                                          "config/gunicorn.py"], f"http://{HOST}:{web_port}/healthz"))
+        started.append(gunicorn("progress-gunicorn", web_port))
         yield f"{HOST}:{stream_port}", f"http://{HOST}:{web_port}", {
             "redis": started[0].pid, "uvicorn": started[1].pid, "gunicorn": started[2].pid}
     finally:
         for server in reversed(started):
             stop(server)
-
-
-def database_recreate() -> None:
-    connection.close()
-    with psycopg.connect(ADMIN_DB_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 def seed() -> tuple[str, list[Job]]:
@@ -161,10 +146,6 @@ def lag(clients: Clients, jobs: list[Job], *, events: int, gap_s: float) -> list
         time.sleep(gap_s)
     time.sleep(0.5)
     return [(at - sent[tag]) * 1000 for tag, at in list(clients.arrivals) if tag in sent]
-
-
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100, method="inclusive")[int(q) - 1] if len(values) > 1 else values[0]
 
 
 def wrk(url: str, seconds: int) -> float:

@@ -1,4 +1,4 @@
-"""Helpers of bench/progress.py that need no Django: server processes, SSE clients, CPU from /proc."""
+"""Helpers of bench/progress.py that need no Django: SSE clients, CPU and memory from /proc."""
 
 from __future__ import annotations
 
@@ -6,67 +6,9 @@ import asyncio
 import contextlib
 import os
 import re
-import signal
-import socket
-import subprocess
 import threading
 import time
 from pathlib import Path
-from urllib.parse import urlsplit
-
-ROOT = Path(__file__).resolve().parents[1]
-HOST = "127.0.0.1"
-LOG_DIR = ROOT / "var" / "bench"
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind((HOST, 0))
-        return int(probe.getsockname()[1])
-
-
-def start(name: str, argv: list[str], ready: str) -> subprocess.Popen[bytes]:
-    """A server in its own process group (so stop() ends it and its children, nothing else),
-    waited for until `ready` (a URL answering 200, or host:port accepting connections)."""
-    LOG_DIR.mkdir(parents=True, exist_ok=True)
-    with (LOG_DIR / f"progress-{name}.log").open("w") as log:
-        server = subprocess.Popen(argv, cwd=ROOT, env=os.environ.copy(), stdout=log, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            raise SystemExit(f"{name} exited: see {LOG_DIR / f'progress-{name}.log'}")
-        with contextlib.suppress(OSError, IndexError, ValueError):
-            if ready.startswith("http://"):
-                if http_get(ready) == 200:
-                    return server
-            else:  # host:port accepting connections
-                socket.create_connection(tuple(ready.rsplit(":", 1)), timeout=1).close()
-                return server
-        time.sleep(0.1)
-    stop(server)
-    raise SystemExit(f"{name} did not come up within 30s: see {LOG_DIR / f'progress-{name}.log'}")
-
-
-def stop(server: subprocess.Popen[bytes]) -> None:
-    if server.poll() is not None:
-        return
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGKILL)
-        server.wait()
-
-
-def http_get(url: str) -> int:
-    parts = urlsplit(url)
-    with socket.create_connection((parts.hostname, parts.port), timeout=5) as sock:
-        sock.sendall(f"GET {parts.path} HTTP/1.1\r\nHost: {parts.netloc}\r\nConnection: close\r\n\r\n".encode())
-        return int(sock.recv(64).split(b" ")[1])
-
 
 STAGE_TAG = re.compile(r'"stage":"(b\d+)"')
 

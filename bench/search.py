@@ -14,27 +14,23 @@ import contextlib
 import http.client
 import os
 import random
-import signal
-import statistics
-import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode, urlsplit, urlunsplit
+from urllib.parse import urlencode
 
-ROOT = Path(__file__).resolve().parents[1]
-HOST, PORT = "127.0.0.1", int(os.environ.get("BENCH_SEARCH_PORT", "8611"))
+from common import HOST, ROOT, bench_database_url, database_recreate, gunicorn, percentile, stop
+
+PORT = int(os.environ.get("BENCH_SEARCH_PORT", "8611"))
+# A database of the bench's own: a submitted search's event (analytics' outbox row) lands there,
+# not in the developer's database.
 BENCH_DB = "portal_bench_search"
-# A database of the bench's own: each request's search event (analytics' outbox row) lands there,
-# not in the developer's database. The portal role may CREATEDB.
-ADMIN_DB_URL = os.environ.get("DATABASE_URL", "postgres://portal:portal@127.0.0.1:15432/portal")
 BENCH_ENV = {
-    "DATABASE_URL": urlunsplit(urlsplit(ADMIN_DB_URL)._replace(path=f"/{BENCH_DB}")),
+    "DATABASE_URL": bench_database_url(BENCH_DB),
     "CACHE_URL": os.environ.get("BENCH_SEARCH_CACHE_URL", "redis://127.0.0.1:16379/5"),
     "CACHE_KEY_PREFIX": "bench-search",
     "DJANGO_ENV": "development",
@@ -46,23 +42,16 @@ BENCH_ENV = {
 }
 os.environ.update(BENCH_ENV)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-# bench/ itself off the path: its modules' names (events.py) would shadow packages the client imports.
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != Path(__file__).resolve().parent]
 sys.path.insert(0, str(ROOT))
 
 import django  # noqa: E402 - the environment above must be in place before the settings load
 
 django.setup()
 
-import psycopg  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-from django.db import connection  # noqa: E402
-from psycopg import sql  # noqa: E402
 
 from portal.search.backends.opensearch import OpenSearchBackend  # noqa: E402
 
 GOAL_P95_MS = 50.0
-LOG = ROOT / "var" / "bench" / "search-gunicorn.log"
 WORDS = (
     "harbour", "lantern", "volcano", "meadow", "glacier", "puffin", "market", "festival", "canal", "bridge",
     "forest", "river", "island", "temple", "garden", "museum", "station", "lighthouse", "desert", "valley",
@@ -75,14 +64,6 @@ DESCRIBE = (
 )
 KINDS = ("video", "audio", "image", "document")
 TAGS = [f"tag-{n}" for n in range(40)]
-
-
-def database_recreate() -> None:
-    connection.close()
-    with psycopg.connect(ADMIN_DB_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 def documents(count: int, seed: int = 6) -> Iterator[dict[str, Any]]:
@@ -117,36 +98,16 @@ def typed_queries(count: int, seed: int = 7) -> list[str]:
 
 
 def percentiles(values: list[float]) -> tuple[float, float, float]:
-    cuts = statistics.quantiles(values, n=100, method="inclusive")
-    return cuts[49], cuts[94], cuts[98]
+    return percentile(values, 50), percentile(values, 95), percentile(values, 99)
 
 
 @contextlib.contextmanager
-def gunicorn() -> Iterator[str]:
-    env = {**os.environ, "GUNICORN_BIND": f"{HOST}:{PORT}"}
-    LOG.parent.mkdir(parents=True, exist_ok=True)
-    with LOG.open("w") as out:
-        server = subprocess.Popen([str(ROOT / ".venv" / "bin" / "gunicorn"), "config.wsgi:application", "-c",
-                                   "config/gunicorn.py"], cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
-                                  start_new_session=True)
+def web_server() -> Iterator[str]:
+    server = gunicorn("search-gunicorn", PORT)
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if server.poll() is not None:
-                raise SystemExit(f"gunicorn exited:\n{LOG.read_text()[-3000:]}")
-            with contextlib.suppress(OSError):
-                conn = http.client.HTTPConnection(HOST, PORT, timeout=2)
-                conn.request("GET", "/healthz")
-                if conn.getresponse().status == 200:
-                    break
-            if time.monotonic() > deadline:
-                raise SystemExit(f"gunicorn did not answer:\n{LOG.read_text()[-3000:]}")
-            time.sleep(0.2)
         yield f"http://{HOST}:{PORT}"
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(server.pid, signal.SIGTERM)  # our own group: master and workers, nothing else
-        server.wait(timeout=20)
+        stop(server)
 
 
 class Browsers:
@@ -205,7 +166,7 @@ def main() -> None:
     args = parser.parse_args()
     engine = OpenSearchBackend()
     engine.drop_all()  # what an interrupted earlier run left
-    database_recreate()
+    database_recreate(BENCH_DB)
 
     print(f"indexing {args.docs:,} generated assets into a new bench index (bulk, {500} per request)...", flush=True)
     began = time.perf_counter()
@@ -216,7 +177,7 @@ def main() -> None:
     queries = typed_queries(int(args.rate * args.seconds))
     for text in queries[:50]:  # warm the engine's caches and the JIT like a running site
         engine.took(text)
-    with gunicorn() as base:
+    with web_server() as base:
         for text in queries[:50]:  # and each gunicorn worker's imports, connections, template cache
             Browsers().get("/search/suggest/?" + urlencode({"q": text}))
         print(f"search-as-you-type: {len(queries)} requests at {args.rate:.0f}/s through gunicorn at {base} ...",

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import http.client
 import os
-import platform
 import statistics
 import subprocess
 import sys
@@ -27,19 +26,18 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 import requests
+from common import ROOT, bench_database_url, database_recreate, machine
 
-ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "portal_bench_uploads"
-ADMIN_DB_URL = os.environ.get("DATABASE_URL", "postgres://portal:portal@127.0.0.1:15432/portal")
 BENCH_BUCKET = "portal-bench-uploads"  # originals of this benchmark only; emptied at the end
 os.environ.update({
     "DJANGO_ENV": "development",
     "DJANGO_DEBUG": "false",
     "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1",  # the test client's host name
-    "DATABASE_URL": urlunsplit(urlsplit(ADMIN_DB_URL)._replace(path=f"/{BENCH_DB}")),
+    "DATABASE_URL": bench_database_url(BENCH_DB),
     "CACHE_URL": os.environ.get("BENCH_UPLOADS_CACHE_URL", "redis://127.0.0.1:16379/3"),
     "CACHE_KEY_PREFIX": "bench-uploads",
     "S3_PRIVATE_BUCKET": BENCH_BUCKET,
@@ -52,13 +50,10 @@ import django  # noqa: E402 - the environment above must be in place before the 
 
 django.setup()
 
-import psycopg  # noqa: E402
 from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import HttpResponse  # noqa: E402
 from django.test import Client  # noqa: E402
-from psycopg import sql  # noqa: E402
 
 from portal.accounts.models import User  # noqa: E402
 from portal.accounts.services import user_make_editor  # noqa: E402
@@ -100,25 +95,6 @@ class UploadResult:
 
 
 # --- set-up ------------------------------------------------------------------------------------
-
-
-def machine() -> str:
-    model = "unknown CPU"
-    for line in Path("/proc/cpuinfo").read_text().splitlines():
-        if line.startswith("model name"):
-            model = line.split(":", 1)[1].strip()
-            break
-    return (f"{os.cpu_count()} cores, {model}; {platform.system()} {platform.release()}; "
-            f"Python {platform.python_version()}, Django {django.get_version()}")
-
-
-def database_recreate() -> None:
-    """A database of this benchmark's own, fresh each run (the portal role may CREATEDB)."""
-    connection.close()
-    with psycopg.connect(ADMIN_DB_URL, autocommit=True) as admin:
-        admin.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(BENCH_DB)))
-        admin.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(BENCH_DB)))
-    call_command("migrate", interactive=False, verbosity=0)
 
 
 def editor_client() -> CountingClient:
@@ -248,7 +224,7 @@ def main() -> None:
     print(f"servers: S3 {settings.S3_ENDPOINT_URL} (originals in {BENCH_BUCKET}), CDN {settings.CDN_BASE_URL}; "
           f"multipart from {settings.UPLOAD_MULTIPART_THRESHOLD_MB} MiB in {settings.UPLOAD_PART_SIZE_MB} MiB parts; "
           f"database {BENCH_DB}")
-    database_recreate()
+    database_recreate(BENCH_DB)
     s3.bucket_ensure(bucket=BENCH_BUCKET, public_read=False, cors_origins=[])
     client, data = editor_client(), sample_bytes(max(sizes) * MIB)
     try:
