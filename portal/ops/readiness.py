@@ -11,7 +11,6 @@ second (times every instance's threads) costs at most one round of probes per se
 
 from __future__ import annotations
 
-import importlib
 import threading
 import time
 import uuid
@@ -24,6 +23,7 @@ from django.core.cache import cache
 from django.db import connection
 
 from portal.integrations import mongo, s3
+from portal.search import health_check as search_health_check
 
 TIMEOUT_SECONDS = 0.5
 POLL_MEMO_SECONDS = 1.0
@@ -51,9 +51,7 @@ def check_cache() -> None:
 
 
 def check_search() -> None:
-    # Looked up at call time: the search port is another app's, and any failure here (even an
-    # import error) is that dependency's failure, reported as such, never this page's.
-    importlib.import_module("portal.search").health_check(timeout=TIMEOUT_SECONDS)
+    search_health_check(timeout=TIMEOUT_SECONDS)
 
 
 def check_mongo() -> None:

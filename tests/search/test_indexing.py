@@ -126,10 +126,13 @@ def test_extracted_document_text_is_read_from_its_rendition(asset_factory, searc
     prefix = f"renditions/{asset.pk}/job-1/"
     s3.put(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + "text.txt",
            body=b"Page one.\fThe committee approved the new footbridge.", content_type="text/plain")
-    asset.attributes = {"renditions_prefix": prefix, "renditions": ["text.txt"], "media": {"page_count": 2}}
-    asset.save()
-    search_index_asset(asset_id=asset.pk, refresh=True)
-    results = search_run(query=SearchQuery(text="footbridge"))
-    assert [hit.title for hit in results.hits] == ["Minutes"]
-    assert "<mark>footbridge</mark>" in results.hits[0].snippet_html
-    assert "\f" not in results.hits[0].snippet_html  # pdftotext's page breaks are not shown as boxes
+    try:
+        asset.attributes = {"renditions_prefix": prefix, "renditions": ["text.txt"], "media": {"page_count": 2}}
+        asset.save()
+        search_index_asset(asset_id=asset.pk, refresh=True)
+        results = search_run(query=SearchQuery(text="footbridge"))
+        assert [hit.title for hit in results.hits] == ["Minutes"]
+        assert "<mark>footbridge</mark>" in results.hits[0].snippet_html
+        assert "\f" not in results.hits[0].snippet_html  # pdftotext's page breaks are not shown as boxes
+    finally:  # the bucket is shared with the other tests, which count what is in it
+        s3.delete_prefix(bucket=settings.S3_PRIVATE_BUCKET, prefix=prefix)
