@@ -14,6 +14,7 @@ setup:
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_storage
+	$(PY) manage.py mongo_setup
 	$(PY) manage.py collectstatic --noinput -v0
 	$(PY) manage.py seed_demo
 	$(PY) manage.py seed_demo_media
@@ -34,6 +35,7 @@ bench: setup
 	$(PY) bench/browse_cache.py
 	$(PY) bench/uploads.py
 	$(PY) bench/tasks.py
+	$(PY) bench/progress.py
 	$(PY) bench/balancer.py
 	$(PY) bench/search.py
 	$(PY) bench/analytics_events.py
