@@ -14,10 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from tqdm import tqdm
 
 from portal.analytics.models import MigrationCheckpoint
+from portal.integrations import mongo
 
 
 class Writer(Protocol):
@@ -117,3 +119,44 @@ def chunked(items: Iterable[Any], size: int) -> Iterable[list[Any]]:
 
 
 atomic = transaction.atomic
+
+
+class MigrationCommand(BaseCommand):
+    """The shape of every migration command: options, checkpoint, the walk, then verification.
+    A subclass names itself (`name`, the checkpoint's key), says what it moves (`what`) and
+    implements `migrate` (one walk from the checkpoint) and `sides` (both sides, for `verify`)."""
+
+    name = ""
+    what = ""
+    default_batch_size = 100
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--batch-size", type=int, default=self.default_batch_size)
+        parser.add_argument("--dry-run", action="store_true", help="read and report, write nothing")
+        parser.add_argument("--restart", action="store_true", help="ignore the checkpoint and start over")
+        parser.add_argument("--throttle", type=float, default=0.0, help="seconds to pause between batches")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        dry_run = options["dry_run"]
+        checkpoint = Checkpoint(self.name, dry_run=dry_run)
+        if options["restart"] or checkpoint.row.finished:
+            checkpoint.restart()
+        if checkpoint.last_key:
+            self.stdout.write(f"resuming after asset {checkpoint.last_key} ({checkpoint.row.processed} done)")
+        try:
+            self.migrate(checkpoint, size=max(1, options["batch_size"]), dry_run=dry_run, throttle=options["throttle"])
+            mismatches = verify(*self.sides(), out=self.stdout)
+        except mongo.MongoUnavailable as error:
+            raise CommandError(f"{error}; rerun to resume after asset {checkpoint.last_key}") from error
+        if dry_run:
+            self.stdout.write("dry run: nothing was written")
+        elif mismatches:
+            raise CommandError(f"{len(mismatches)} mismatches after {self.what}; see above")
+        else:
+            checkpoint.finish()
+
+    def migrate(self, checkpoint: Checkpoint, *, size: int, dry_run: bool, throttle: float) -> None:
+        raise NotImplementedError
+
+    def sides(self) -> tuple[Side, Side]:
+        raise NotImplementedError

@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db.models import QuerySet
 
-from portal.analytics.migrating import Checkpoint, Side, chunked, pause, progress, verify
+from portal.analytics.migrating import Checkpoint, MigrationCommand, Side, chunked, pause, progress
 from portal.integrations import mongo, s3
 from portal.library.models import Asset
 from portal.processing.rawmeta import build_document, document_id, extract_raw
@@ -29,42 +29,21 @@ def current_version(asset: Asset) -> int:
     return int(found.group(1)) if found else 0
 
 
+def assets_with_files() -> QuerySet[Asset]:
+    return Asset.objects.exclude(source_key="").order_by("pk")
+
+
 def source_fields(asset: Asset) -> dict[str, Any]:
     return {"key": asset.source_key, "size": asset.source_size, "type": asset.source_type,
             "filename": asset.original_filename}
 
 
-class Command(BaseCommand):
+class Command(MigrationCommand):
     help = "Store the raw metadata of every asset with a file in MongoDB, read from its original in S3."
+    name, what, default_batch_size = NAME, "the backfill", 20
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--batch-size", type=int, default=20)
-        parser.add_argument("--dry-run", action="store_true", help="report what would be read, write nothing")
-        parser.add_argument("--restart", action="store_true", help="ignore the checkpoint and start over")
-        parser.add_argument("--throttle", type=float, default=0.0, help="seconds to pause between batches")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        dry_run = options["dry_run"]
-        checkpoint = Checkpoint(NAME, dry_run=dry_run)
-        if options["restart"] or checkpoint.row.finished:
-            checkpoint.restart()
-        assets = Asset.objects.exclude(source_key="").order_by("pk")
-        try:
-            self._backfill(assets, checkpoint, max(1, options["batch_size"]), dry_run, options["throttle"])
-            mismatches = verify(*self._sides(assets), out=self.stdout)
-        except mongo.MongoUnavailable as error:
-            raise CommandError(f"{error}; rerun to resume after asset {checkpoint.last_key}") from error
-        if dry_run:
-            self.stdout.write("dry run: nothing was written")
-        elif mismatches:
-            raise CommandError(f"{len(mismatches)} mismatches after the backfill; see above")
-        else:
-            checkpoint.finish()
-
-    def _backfill(self, assets: Any, checkpoint: Checkpoint, size: int, dry_run: bool, throttle: float) -> None:
-        todo = assets.filter(pk__gt=checkpoint.last_key)
-        if checkpoint.last_key:
-            self.stdout.write(f"resuming after asset {checkpoint.last_key} ({checkpoint.row.processed} done)")
+    def migrate(self, checkpoint: Checkpoint, *, size: int, dry_run: bool, throttle: float) -> None:
+        todo = assets_with_files().filter(pk__gt=checkpoint.last_key)
         written = skipped = 0
         with progress(todo.count(), description="raw metadata", out=self.stderr) as bar:
             for batch in chunked(todo.iterator(chunk_size=size), size):
@@ -95,8 +74,8 @@ class Command(BaseCommand):
         return build_document(asset_id=asset.pk, version=current_version(asset), kind=asset.kind,
                               source=source_fields(asset), raw=raw, text=text, notes=notes)
 
-    def _sides(self, assets: Any) -> tuple[Side, Side]:
-        expected = {document_id(asset.pk, current_version(asset)): asset for asset in assets.iterator()}
+    def sides(self) -> tuple[Side, Side]:
+        expected = {document_id(asset.pk, current_version(asset)): asset for asset in assets_with_files().iterator()}
         source = Side("postgresql", {key: f"{a.source_key}|{a.source_size}" for key, a in expected.items()})
         found: dict[str, str] = {}
         for keys in chunked(expected, 1000):

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
-
-from portal.analytics.migrating import Checkpoint, Side, atomic, pause, progress, verify
+from portal.analytics.migrating import Checkpoint, MigrationCommand, Side, atomic, pause, progress
 from portal.analytics.models import AssetCameraModel
 from portal.integrations import mongo
 from portal.library.models import Asset
@@ -25,37 +23,13 @@ def camera_model(document: dict[str, Any]) -> str:
     return " ".join(str(value).split())[:200] if isinstance(value, str) else ""
 
 
-class Command(BaseCommand):
+class Command(MigrationCommand):
     help = "Move each image's camera model from its raw metadata in MongoDB into a PostgreSQL column."
+    name, what, default_batch_size = NAME, "moving", 500
 
-    def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--batch-size", type=int, default=500)
-        parser.add_argument("--dry-run", action="store_true", help="read and report, write nothing")
-        parser.add_argument("--restart", action="store_true", help="ignore the checkpoint and start over")
-        parser.add_argument("--throttle", type=float, default=0.0, help="seconds to pause between batches")
-
-    def handle(self, *args: Any, **options: Any) -> None:
-        dry_run, size = options["dry_run"], max(1, options["batch_size"])
-        checkpoint = Checkpoint(NAME, dry_run=dry_run)
-        if options["restart"] or checkpoint.row.finished:
-            checkpoint.restart()
-        try:
-            self._move(checkpoint, size, dry_run, options["throttle"])
-            mismatches = verify(*self._sides(), out=self.stdout)
-        except mongo.MongoUnavailable as error:
-            raise CommandError(f"{error}; rerun to resume from asset {checkpoint.last_key}") from error
-        if dry_run:
-            self.stdout.write("dry run: nothing was written")
-        elif mismatches:
-            raise CommandError(f"{len(mismatches)} mismatches after moving; see above")
-        else:
-            checkpoint.finish()
-
-    def _move(self, checkpoint: Checkpoint, size: int, dry_run: bool, throttle: float) -> None:
+    def migrate(self, checkpoint: Checkpoint, *, size: int, dry_run: bool, throttle: float) -> None:
         query: dict[str, Any] = {"kind": "image"}
         remaining = mongo.count(mongo.RAW_METADATA, {**query, "asset_id": {"$gt": checkpoint.last_key}})
-        if checkpoint.last_key:
-            self.stdout.write(f"resuming after asset {checkpoint.last_key} ({checkpoint.row.processed} done)")
         with progress(remaining, description="camera models", out=self.stderr) as bar:
             while True:
                 documents = mongo.find(mongo.RAW_METADATA, {**query, "asset_id": {"$gt": checkpoint.last_key}},
@@ -83,7 +57,7 @@ class Command(BaseCommand):
                                              update_fields=["camera_model"])
         AssetCameraModel.objects.filter(asset_id__in=[pk for pk, model in latest.items() if not model]).delete()
 
-    def _sides(self) -> tuple[Side, Side]:
+    def sides(self) -> tuple[Side, Side]:
         latest: dict[int, str] = {}
         for document in mongo.find(mongo.RAW_METADATA, {"kind": "image"},
                                    projection={"asset_id": 1, "version": 1, MODEL_PATH: 1},
