@@ -89,10 +89,6 @@ class SearchParams:
                 query[key] = str(value)
         return query.urlencode()
 
-    def toggle_tag(self, tag: str) -> str:
-        tags = [t for t in self.tags if t != tag] if tag in self.tags else [*self.tags, tag]
-        return self.as_query(tag=tags, page=1)
-
     @property
     def has_filters(self) -> bool:
         return bool(self.kind or self.tags or self.collection or self.year or self.near)

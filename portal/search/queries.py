@@ -50,11 +50,13 @@ def _base_filters(query: SearchQuery) -> list[dict[str, Any]]:
 
 
 def _facets(picked: dict[str, list[dict[str, Any]]]) -> dict[str, Any]:
-    """Each facet counts what the other facets' choices leave, so picking "video" still shows how
-    many images there are (the hits themselves are narrowed by the post_filter)."""
+    """Each single-choice facet (kind, collection, year) counts what the other facets' choices
+    leave, so picking "video" still shows how many images there are (the hits themselves are
+    narrowed by the post_filter). Tags combine with AND, so their counts keep the picked tags too:
+    a count is always what ticking that box would give."""
     aggs: dict[str, Any] = {}
     for name, size in FACET_SIZES.items():
-        others = [f for facet, filters in picked.items() if facet != name for f in filters]
+        others = [f for facet, filters in picked.items() if facet != name or facet == "tags" for f in filters]
         terms: dict[str, Any] = {"field": name, "size": size}
         if name == "year":
             terms["order"] = {"_key": "desc"}

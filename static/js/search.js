@@ -29,7 +29,7 @@
 
     document.body.addEventListener("htmx:afterSettle", function (event) {
       if (event.detail.target !== listbox) return;
-      active = -1;
+      activate(-1);  // new options reuse the old ids: nothing may stay announced as chosen
       open(options().length > 0 && document.activeElement === input && input.value.trim() !== "");
     });
 
@@ -47,7 +47,7 @@
           window.location.assign(all[active].querySelector("a").href);
         }
       } else if (event.key === "Escape") {
-        if (!listbox.hidden) { event.preventDefault(); open(false); } else { input.value = ""; }
+        if (!listbox.hidden) { event.preventDefault(); open(false); } else { input.value = ""; listbox.innerHTML = ""; }
       }
     });
 

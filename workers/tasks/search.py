@@ -11,21 +11,22 @@ from portal.search.backends.base import SearchUnavailable
 from portal.search.services import search_index_asset, search_index_collection, search_reindex
 from workers.celery import app
 
-# An engine outage is waited out (exponential backoff with jitter, about 10 minutes in all);
-# past that, the next change or `manage.py search_reindex` brings the index in step.
-RETRY_BACKOFF_MAX_S = 120
+# An engine outage is waited out, however long: retries with exponential backoff and full jitter,
+# each wait at most RETRY_BACKOFF_MAX_S. Giving up would leave an unpublished, private or deleted
+# asset findable (visibility is filtered on the indexed document) until someone reindexed.
+RETRY_BACKOFF_MAX_S = 300
 
 
 @app.task(name="search.index_asset", acks_late=True, ignore_result=True, soft_time_limit=30, time_limit=60,
           autoretry_for=(SearchUnavailable,), retry_backoff=2, retry_backoff_max=RETRY_BACKOFF_MAX_S,
-          retry_jitter=True, max_retries=8)
+          retry_jitter=True, max_retries=None)
 def index_asset(asset_id: int) -> None:
     search_index_asset(asset_id=asset_id)
 
 
 @app.task(name="search.index_collection", acks_late=True, ignore_result=True, time_limit=600,
           autoretry_for=(SearchUnavailable,), retry_backoff=2, retry_backoff_max=RETRY_BACKOFF_MAX_S,
-          retry_jitter=True, max_retries=8)
+          retry_jitter=True, max_retries=None)
 def index_collection(collection_id: int) -> None:
     search_index_collection(collection_id=collection_id)
 

@@ -7,6 +7,7 @@ passes the circuit breaker, so a dead node costs one timeout per cooldown, not o
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
@@ -18,7 +19,7 @@ from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
-from opensearchpy import ConflictError, NotFoundError, OpenSearch, TransportError, helpers
+from opensearchpy import ConflictError, NotFoundError, OpenSearch, RequestError, TransportError, helpers
 from opensearchpy import ConnectionError as ClientConnectionError
 
 from portal.search import index as design
@@ -35,6 +36,7 @@ from portal.search.backends.base import (
 from portal.search.breaker import CircuitBreaker
 from portal.search.queries import FACET_SIZES, search_body, suggest_body
 
+log = logging.getLogger(__name__)
 T = TypeVar("T")
 BULK_BATCH = 500
 # Index administration (create, refresh after a bulk load, alias swap, delete) may take seconds on
@@ -62,6 +64,9 @@ def _guarded(call: Callable[[], T]) -> T:
     except NotFoundError as error:  # no index yet (search_setup not run): not a dead node
         breaker.succeeded()
         raise SearchUnavailable(f"no search index: {error}") from error
+    except RequestError as error:  # the engine answered and refused this request: not a dead node
+        breaker.succeeded()
+        raise SearchUnavailable(f"request refused: {error}") from error
     except (ClientConnectionError, TransportError) as error:
         breaker.failed()
         raise SearchUnavailable(str(error)) from error
@@ -167,6 +172,9 @@ class OpenSearchBackend:
         """Fill a new versioned index while the old one serves, then swap the alias in one atomic
         request and drop the old index. Live writes reach both meanwhile (the building alias)."""
         alias, building = design.alias_name(), design.building_alias_name()
+        for leftover in self.indices_behind(building):  # a rebuild killed outright (SIGKILL) left it
+            log.warning("dropping %s, left half-built by an interrupted rebuild", leftover)
+            client().indices.delete(index=leftover, ignore=404, request_timeout=ADMIN_TIMEOUT_S)
         name = design.new_index_name()
         body = {**design.index_body(), "aliases": {building: {}}}
         # Bulk load without periodic refreshes; one refresh at the end, before the swap.
@@ -181,8 +189,9 @@ class OpenSearchBackend:
             actions: list[dict[str, Any]] = [{"remove": {"index": index, "alias": alias}} for index in old]
             actions += [{"add": {"index": name, "alias": alias}}, {"remove": {"index": name, "alias": building}}]
             client().indices.update_aliases(body={"actions": actions}, request_timeout=ADMIN_TIMEOUT_S)
-        except Exception:
-            # A failed rebuild leaves the live index alone and removes its own half-built one.
+        except BaseException:
+            # A failed or interrupted (Ctrl-C, a task's time limit) rebuild leaves the live index
+            # alone and removes its own half-built one, which would otherwise keep taking live writes.
             client().indices.delete(index=name, ignore=404, request_timeout=ADMIN_TIMEOUT_S)
             raise
         for index in old:
