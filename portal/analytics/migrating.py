@@ -33,7 +33,10 @@ class Checkpoint:
     row: MigrationCheckpoint = field(init=False)
 
     def __post_init__(self) -> None:
-        self.row, _ = MigrationCheckpoint.objects.get_or_create(name=self.name)
+        if self.dry_run:  # read what is there, write nothing, not even the checkpoint's row
+            self.row = MigrationCheckpoint.objects.filter(name=self.name).first() or MigrationCheckpoint(name=self.name)
+        else:
+            self.row, _ = MigrationCheckpoint.objects.get_or_create(name=self.name)
 
     @property
     def last_key(self) -> int:
@@ -151,7 +154,8 @@ class MigrationCommand(BaseCommand):
         if dry_run:
             self.stdout.write("dry run: nothing was written")
         elif mismatches:
-            raise CommandError(f"{len(mismatches)} mismatches after {self.what}; see above")
+            raise CommandError(f"{len(mismatches)} mismatches after {self.what}; see above. Once the cause is "
+                               "fixed, rerun with --restart to walk every row again")
         else:
             checkpoint.finish()
 

@@ -22,6 +22,9 @@ class OutboxEntry(models.Model):
     stream = models.CharField(max_length=20, choices=Stream.choices)
     payload = models.JSONField()
     created_at = models.DateTimeField(default=timezone.now)
+    # Why MongoDB refused this row's document, if it did: kept for a person to look at and never
+    # shipped again, so one bad row cannot hold back the rows behind it.
+    rejected = models.CharField(max_length=500, blank=True, default="")
 
     class Meta:
         verbose_name_plural = "outbox entries"

@@ -12,8 +12,8 @@ from portal.analytics.selectors import DayCount
 MAX_ROWS = 300
 MAX_VALUE_CHARS = 300
 # Personal or identifying data that cameras and phones write: shown to editors only.
-PRIVATE = re.compile(r"gps|location|serial|makernote|owner|artist|copyright|usercomment|xmp|uniqueid|com．apple",
-                     re.IGNORECASE)
+PRIVATE = re.compile(r"gps|location|serial|makernote|owner|artist|author|creator|copyright|comment|description|"
+                     r"hostcomputer|xp|uniqueid|com．apple", re.IGNORECASE)
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,7 @@ import datetime as dt
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from django.utils import timezone
 from portal.analytics.models import OutboxEntry, Stream
 from portal.integrations import mongo
 from portal.library.models import Asset
+from portal.ops.proxy import client_ip
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +48,7 @@ def visitor_hash(request: HttpRequest | None) -> str | None:
     if user is not None and user.is_authenticated:
         who = f"user:{user.pk}"
     else:
-        who = f"{request.META.get('REMOTE_ADDR', '')}|{request.META.get('HTTP_USER_AGENT', '')[:200]}"
+        who = f"{client_ip(request)}|{request.META.get('HTTP_USER_AGENT', '')[:200]}"
     key = f"{settings.SECRET_KEY}|analytics|{timezone.now().date().isoformat()}".encode()
     return hmac.new(key, who.encode(), hashlib.sha256).hexdigest()[:16]
 
@@ -74,15 +76,33 @@ def outbox_ship(*, limit: int | None = None) -> int:
     back and the rows stay for the next run. Raises mongo.MongoUnavailable then."""
     limit = limit or settings.ANALYTICS_BATCH_SIZE
     with transaction.atomic():
-        rows = list(OutboxEntry.objects.select_for_update(skip_locked=True).order_by("id")[:limit])
+        rows = list(OutboxEntry.objects.select_for_update(skip_locked=True).filter(rejected="").order_by("id")[:limit])
         if not rows:
             return 0
         events = [row for row in rows if row.stream == Stream.EVENT]
-        documents = [row.payload for row in rows if row.stream == Stream.RAW_METADATA]
-        mongo.insert_new(mongo.EVENTS, _event_documents(events))  # append-only: a replay skips what is stored
-        mongo.bulk_upsert(mongo.RAW_METADATA, documents, replace=True)
-        OutboxEntry.objects.filter(id__in=[row.pk for row in rows]).delete()
-    return len(rows)
+        documents = [row for row in rows if row.stream == Stream.RAW_METADATA]
+        # Events are append-only: a replay skips what is stored. Raw metadata replaces by version.
+        refused = _shipped(events, lambda: mongo.insert_new(mongo.EVENTS, _event_documents(events)))
+        refused |= _shipped(documents, lambda: mongo.bulk_upsert(mongo.RAW_METADATA, [row.payload for row in documents],
+                                                                 replace=True))
+        for pk, reason in refused.items():
+            OutboxEntry.objects.filter(pk=pk).update(rejected=reason or "refused")
+        OutboxEntry.objects.filter(id__in=[row.pk for row in rows if row.pk not in refused]).delete()
+    return len(rows) - len(refused)
+
+
+def _shipped(rows: list[OutboxEntry], write: Callable[[], int]) -> dict[int, str]:
+    """Run one batch write; the rows MongoDB refused for their content (row id → reason). The others
+    were written (batches are unordered); an unavailable MongoDB raises and rolls everything back."""
+    if not rows:
+        return {}
+    try:
+        write()
+    except mongo.DocumentsRejected as error:
+        refused = {rows[index].pk: reason for index, reason in error.rejected.items()}
+        log.error("MongoDB refused outbox rows %s; kept aside with the reason: %s", sorted(refused), error)
+        return refused
+    return {}
 
 
 def outbox_ship_all(*, limit: int | None = None, max_batches: int = 100) -> int:

@@ -13,11 +13,12 @@ from django.views.decorators.http import require_GET, require_POST
 
 from portal.analytics import selectors
 from portal.analytics.presentation import chart
-from portal.analytics.services import QUARTILES, event_record, visitor_hash
+from portal.analytics.services import QUARTILES, event_record
 from portal.core.http import HtmxHttpRequest
 from portal.integrations.mongo import MongoUnavailable
 from portal.library.models import Asset
 from portal.library.studio_views import editor_required
+from portal.ops.proxy import client_ip
 
 log = logging.getLogger(__name__)
 EVENTS_PER_MINUTE = 120  # per visitor: a player reports at most five events per play
@@ -61,7 +62,10 @@ def record_play(request: HtmxHttpRequest) -> HttpResponse:
 
 
 def _over_limit(request: HtmxHttpRequest) -> bool:
-    key = f"analytics:rate:{visitor_hash(request)}"
+    # Per account, else per address (as the balancer saw it): not per browser string, which a
+    # client could change on every request to get a fresh budget.
+    who = f"user:{request.user.pk}" if request.user.is_authenticated else f"ip:{client_ip(request)}"
+    key = f"analytics:rate:{who}"
     if cache.add(key, 1, timeout=60):
         return False
     try:

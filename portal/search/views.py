@@ -43,8 +43,7 @@ def suggest(request: HtmxHttpRequest) -> HttpResponse:
     text = " ".join(request.GET.get("q", "").split())[:MAX_TEXT]
     if not request.htmx:  # a plain visit (no JavaScript) gets the full results page
         return HttpResponseRedirect(f"{reverse('search:results')}?{request.GET.urlencode()}")
-    hits, source = search_suggest(text=text)
+    hits, _engine = search_suggest(text=text)
     if text:
-        search_performed.send(sender=suggest, query=text, result_count=len(hits), request=request,
-                              source="fallback" if source == "database" else "suggest")
+        search_performed.send(sender=suggest, query=text, result_count=len(hits), request=request, source="suggest")
     return vary_on_htmx(render(request, "search/_suggestions.html", {"hits": hits, "q": text}))

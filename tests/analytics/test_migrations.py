@@ -53,6 +53,7 @@ def test_camera_models_move_to_postgresql_exactly_and_a_rerun_changes_nothing(mo
     dry = run("move_camera_model", "--dry-run", "--batch-size", "7")
     assert "dry run" in dry
     assert AssetCameraModel.objects.count() == 0
+    assert not MigrationCheckpoint.objects.exists()  # not even a checkpoint
 
     output = run("move_camera_model", "--batch-size", "7")
     assert "verify: mongodb 27 rows" in output

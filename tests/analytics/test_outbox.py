@@ -91,3 +91,26 @@ def test_mongodb_down_keeps_every_row_and_ships_them_all_when_back(mongo_db, set
     mongo.reset_client()
     assert outbox_ship_all() == 12
     assert mongo.count(mongo.EVENTS, {"asset_id": 3}) == 12
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_row_mongodb_refuses_is_kept_aside_and_the_rows_behind_it_still_ship(mongo_db):
+    first = event_record(kind="play", asset_id=1)
+    # What no code path writes today, but a server may refuse: FerretDB rejects nested arrays.
+    poison = OutboxEntry.objects.create(stream="event", payload={"type": "play", "asset_id": 2, "odd": [[1, 2]]})
+    last = event_record(kind="play", asset_id=3)
+    assert outbox_ship_all() == 2
+    assert sorted(d["_id"] for d in mongo.find(mongo.EVENTS, {})) == [first.pk, last.pk]
+    poison.refresh_from_db()
+    assert "nested arrays" in poison.rejected  # the server's reason, for a person to read
+    event_record(kind="play", asset_id=4)
+    assert outbox_ship_all() == 1  # the refused row is not retried, and blocks nothing
+    assert list(OutboxEntry.objects.values_list("pk", flat=True)) == [poison.pk]
+
+
+def test_arrays_inside_arrays_are_stored_as_objects_keyed_by_position(mongo_db):
+    document, notes = mongo.clean_document({"_id": "nested", "matrix": [[1, 2], [3]], "flat": [1, 2]})
+    mongo.bulk_upsert(mongo.RAW_METADATA, [document], replace=True)
+    stored = mongo.find_one(mongo.RAW_METADATA, {"_id": "nested"})
+    assert stored["matrix"] == [{"0": 1, "1": 2}, {"0": 3}]
+    assert stored["flat"] == [1, 2]

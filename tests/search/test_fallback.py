@@ -63,7 +63,7 @@ def test_the_fallback_does_not_pass_off_other_words_as_typos(meadow, asset_facto
     assert [h.title for h in DatabaseBackend().search(SearchQuery(text="harb")).hits] == ["Harbour lights"]
 
 
-def test_searches_answered_by_postgresql_are_announced_as_fallback(meadow, client, settings):
+def test_searches_answered_by_postgresql_are_announced_as_fallback_and_keystrokes_as_suggest(meadow, client, settings):
     live_url, settings.SEARCH_URL = settings.SEARCH_URL, "http://127.0.0.1:9"  # refuses, like a dead engine
     settings.SEARCH_BREAKER_SECONDS = 0.5
     heard = []
@@ -79,4 +79,5 @@ def test_searches_answered_by_postgresql_are_announced_as_fallback(meadow, clien
         search_performed.disconnect(listener)
         settings.SEARCH_URL = live_url  # the fixture drops the test's index through it
         breaker.succeeded()
-    assert heard == [("meadow", 1, "fallback"), ("mead", 1, "fallback")]
+    # Suggestions stay "suggest" whichever engine answered: analytics counts submitted searches only.
+    assert heard == [("meadow", 1, "fallback"), ("mead", 1, "suggest")]

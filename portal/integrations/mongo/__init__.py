@@ -9,6 +9,7 @@ real MongoDB works by changing MONGODB_URL alone.
 from portal.integrations.mongo.client import (
     EVENTS,
     RAW_METADATA,
+    DocumentsRejected,
     MongoUnavailable,
     aggregate,
     bulk_upsert,
@@ -25,12 +26,12 @@ from portal.integrations.mongo.client import (
     replace,
     reset_client,
 )
-from portal.integrations.mongo.documents import DocumentTooLarge, clean_document
+from portal.integrations.mongo.documents import clean_document
 
 __all__ = [
     "EVENTS",
     "RAW_METADATA",
-    "DocumentTooLarge",
+    "DocumentsRejected",
     "MongoUnavailable",
     "aggregate",
     "bulk_upsert",

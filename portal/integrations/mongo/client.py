@@ -47,6 +47,23 @@ class MongoUnavailable(Exception):
     """MongoDB did not answer (down, slow, refused the operation). Callers degrade or retry."""
 
 
+class DocumentsRejected(Exception):
+    """MongoDB answered and refused some documents of a batch for what they hold (the others were
+    written: batches are unordered). `rejected` maps each refused document's position to the reason."""
+
+    def __init__(self, rejected: dict[int, str]) -> None:
+        super().__init__(f"{len(rejected)} document(s) refused, e.g. {next(iter(rejected.values()), '')}")
+        self.rejected = rejected
+
+
+def _rejections(error: BulkWriteError) -> DocumentsRejected | None:
+    """The documents a bulk write refused for their content, or None if the failure was the server's."""
+    details = error.details or {}
+    refused = {int(e["index"]): str(e.get("errmsg", ""))[:500] for e in details.get("writeErrors", [])
+               if e.get("code") != DUPLICATE_KEY}
+    return DocumentsRejected(refused) if refused and not details.get("writeConcernErrors") else None
+
+
 _lock = threading.Lock()
 _state: dict[str, Any] = {"pid": None, "client": None, "down_until": 0.0}
 
@@ -187,10 +204,12 @@ def insert_new(name: str, documents: Iterable[Mapping[str, Any]]) -> int:
         return len(collection(name).insert_many(batch, ordered=False).inserted_ids)
     except BulkWriteError as error:
         details = error.details or {}
-        others = [e for e in details.get("writeErrors", []) if e.get("code") != DUPLICATE_KEY]
-        if others or details.get("writeConcernErrors"):
+        rejected = _rejections(error)
+        if rejected:
+            raise rejected from error
+        if details.get("writeConcernErrors"):
             raise _tripped(error, "insert") from error
-        return int(details.get("nInserted", 0))
+        return int(details.get("nInserted", 0))  # only duplicates: a replay
     except PyMongoError as error:
         raise _tripped(error, "insert") from error
 
@@ -210,6 +229,8 @@ def bulk_upsert(name: str, documents: Iterable[Mapping[str, Any]], *, replace: b
         return 0
     try:
         result = collection(name).bulk_write(operations, ordered=False)
+    except BulkWriteError as error:
+        raise _rejections(error) or _tripped(error, "write") from error
     except PyMongoError as error:
         raise _tripped(error, "write") from error
     return int(result.upserted_count + result.matched_count)

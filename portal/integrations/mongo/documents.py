@@ -27,10 +27,6 @@ INT64 = 2**63
 CUT = "…[cut: {} more characters]"
 
 
-class DocumentTooLarge(Exception):
-    """The document is still over the size limit after everything cuttable was cut."""
-
-
 @dataclass
 class Cleaner:
     max_string: int = MAX_STRING
@@ -79,7 +75,9 @@ class Cleaner:
             return cleaned
         if isinstance(value, list | tuple | set):
             seq = list(value)
-            out = [self.value(item, f"{path}[{i}]", depth + 1) for i, item in enumerate(seq[:MAX_ITEMS])]
+            # An array inside an array becomes an object keyed by position: FerretDB refuses nested arrays.
+            out = [self.value(dict(enumerate(item)) if isinstance(item, list | tuple | set) else item,
+                              f"{path}[{i}]", depth + 1) for i, item in enumerate(seq[:MAX_ITEMS])]
             if len(seq) > MAX_ITEMS:
                 self.note(f"{path}: {len(seq)} items cut to {MAX_ITEMS}")
                 out.append(f"…[cut: {len(seq) - MAX_ITEMS} more items]")
