@@ -89,6 +89,8 @@ DATABASES = {
 }
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A database that drops packets instead of refusing must not hang a request (or /readyz) for minutes.
+DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=3)
 # Lets several test runs share one server (e.g. a developer's and a helper's) without clashing.
 DATABASES["default"]["TEST"] = {"NAME": env.str("DJANGO_TEST_DATABASE", default="test_portal")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

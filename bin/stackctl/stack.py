@@ -143,7 +143,11 @@ def rolling_restart(names: tuple[str, ...] = ("web1", "web2"), timeout: float = 
     """Restart the balanced instances one at a time: SIGTERM (in-flight requests finish), start,
     wait until it is ready (/readyz) and the balancer sends it requests again, then the next. With
     at least one instance always serving and nginx retrying refused connections, no request fails."""
-    for server in services(list(names)):
+    instances = services(list(names))
+    for server in instances:
+        others = [other.name for other in instances if other is not server and not _ready(other)]
+        if others:  # stopping this one now would leave nobody serving
+            raise StackError(f"not restarting {server.name}: {', '.join(others)} not ready; start it first")
         log(f"{server.name}: graceful stop")
         server.stop()
         server.start()

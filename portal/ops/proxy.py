@@ -10,6 +10,7 @@ SECURE_PROXY_SSL_HEADER, the login throttle or a log line could read them.
 from __future__ import annotations
 
 import contextvars
+import functools
 import ipaddress
 import logging
 from collections.abc import Callable
@@ -32,9 +33,25 @@ def _valid_ip(value: str) -> bool:
     return True
 
 
+@functools.cache
+def _trusted_networks(entries: tuple[str, ...]) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...] | None:
+    """FORWARDED_ALLOW_IPS as gunicorn and uvicorn read it: addresses or networks (10.0.0.0/16),
+    spaces around the commas ignored; "*" (None here) trusts every peer."""
+    names = [entry.strip() for entry in entries if entry.strip()]
+    if "*" in names:
+        return None
+    return tuple(ipaddress.ip_network(name, strict=False) for name in names)
+
+
 def from_trusted_proxy(remote_addr: str) -> bool:
-    trusted = settings.FORWARDED_ALLOW_IPS
-    return "*" in trusted or remote_addr in trusted
+    networks = _trusted_networks(tuple(settings.FORWARDED_ALLOW_IPS))
+    if networks is None:
+        return True
+    try:
+        address = ipaddress.ip_address(remote_addr)
+    except ValueError:
+        return False  # a unix socket or a malformed peer is nobody we trust
+    return any(address in network for network in networks)
 
 
 def client_ip(request: HttpRequest) -> str:
@@ -54,8 +71,9 @@ class TrustedProxyMiddleware:
         remote = str(meta.get("REMOTE_ADDR", ""))
         client = remote
         if from_trusted_proxy(remote):
-            # The balancer appends the peer it saw; anything to the left came from the client
-            # and may be forged, so only the rightmost entry counts.
+            # Our nginx overwrites the header with the peer it saw; balancers that append instead
+            # (many PaaS routers) leave client-sent entries to the left, which may be forged, so
+            # only the rightmost entry counts.
             hops = [hop.strip() for hop in str(meta.get("HTTP_X_FORWARDED_FOR", "")).split(",")]
             if hops[-1] and _valid_ip(hops[-1]):
                 client = hops[-1]

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from functools import partial
 
 from django.core.cache import cache
-from django.db import connection
+from django.db import connection, transaction
 
 from portal.integrations import mongo, s3
 from portal.search import health_check as search_health_check
@@ -37,7 +37,9 @@ class CacheUnavailable(RuntimeError):
 def check_database() -> None:
     # Runs in the request's own thread, on the request's own connection: Django opens, checks and
     # closes it like any other (CONN_MAX_AGE), and no probe thread keeps one of its own.
-    with connection.cursor() as cursor:
+    with transaction.atomic(), connection.cursor() as cursor:
+        # LOCAL: the limit ends with this transaction, never outliving it on a kept connection.
+        cursor.execute(f"SET LOCAL statement_timeout = {int(TIMEOUT_SECONDS * 1000)}")
         cursor.execute("SELECT 1")
 
 

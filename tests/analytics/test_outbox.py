@@ -109,7 +109,7 @@ def test_a_row_mongodb_refuses_is_kept_aside_and_the_rows_behind_it_still_ship(m
 
 
 def test_arrays_inside_arrays_are_stored_as_objects_keyed_by_position(mongo_db):
-    document, notes = mongo.clean_document({"_id": "nested", "matrix": [[1, 2], [3]], "flat": [1, 2]})
+    document, _notes = mongo.clean_document({"_id": "nested", "matrix": [[1, 2], [3]], "flat": [1, 2]})
     mongo.bulk_upsert(mongo.RAW_METADATA, [document], replace=True)
     stored = mongo.find_one(mongo.RAW_METADATA, {"_id": "nested"})
     assert stored["matrix"] == [{"0": 1, "1": 2}, {"0": 3}]

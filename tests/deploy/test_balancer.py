@@ -59,7 +59,7 @@ def test_signed_in_visitors_and_posts_bypass_the_microcache_and_health_is_never_
                                        "csrfmiddlewaretoken": session.cookies["csrftoken"]},
                           headers={"Referer": login}, allow_redirects=False, timeout=10)
     assert posted.status_code == 302
-    assert "X-Microcache" not in posted.headers or posted.headers["X-Microcache"] != "HIT"
+    assert "X-Microcache" not in posted.headers  # a POST never even consults the cache
     for _ in range(2):
         page = session.get(f"{balancer.base}/browse/", timeout=10)
         assert page.headers["X-Microcache"] == "BYPASS"

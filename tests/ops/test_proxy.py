@@ -62,3 +62,16 @@ def test_log_lines_written_while_serving_carry_the_balancers_request_id_and_only
     RequestIdFilter().filter(after)
     assert seen == ["abc123", "-"]
     assert after.request_id == "-"  # type: ignore[attr-defined]
+
+
+@pytest.mark.parametrize("allowed", [["10.0.0.0/24"], ["192.0.2.1", " 10.0.0.2"], ["*"]])
+def test_trusted_proxies_may_be_networks_and_spaces_after_commas_do_not_matter(settings, allowed):
+    settings.FORWARDED_ALLOW_IPS = allowed  # as gunicorn and uvicorn read the same variable
+    request, _ = through_middleware(REMOTE_ADDR=BALANCER, HTTP_X_FORWARDED_FOR="198.51.100.4")
+    assert client_ip(request) == "198.51.100.4"
+
+
+def test_a_peer_outside_the_trusted_network_is_not_believed(settings):
+    settings.FORWARDED_ALLOW_IPS = ["10.0.1.0/24"]
+    request, _ = through_middleware(REMOTE_ADDR=BALANCER, HTTP_X_FORWARDED_FOR="198.51.100.4")
+    assert client_ip(request) == BALANCER
