@@ -49,6 +49,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First: drops X-Forwarded-* unless the balancer sent them, before anything reads them.
     "portal.ops.proxy.TrustedProxyMiddleware",
+    # /healthz and /readyz answer here: probes come by the instance's address, over plain HTTP.
+    "portal.ops.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Anonymous pages cached whole: a hit answers here, before sessions, CSRF and auth.
