@@ -15,6 +15,7 @@ from portal.analytics import selectors
 from portal.analytics.presentation import chart
 from portal.analytics.services import QUARTILES, event_record
 from portal.core.http import HtmxHttpRequest
+from portal.integrations import mongo
 from portal.integrations.mongo import MongoUnavailable
 from portal.library.models import Asset
 from portal.library.studio_views import editor_required
@@ -22,16 +23,20 @@ from portal.ops.proxy import client_ip
 
 log = logging.getLogger(__name__)
 EVENTS_PER_MINUTE = 120  # per visitor: a player reports at most five events per play
+PAGE_SECONDS = 3.0
 
 
 @require_GET
 @editor_required
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
     context: dict[str, object] = {"pending": selectors.pending_events()}
+    # The roll-ups are kept warm by analytics.refresh; on a cold cache the page waits PAGE_SECONDS
+    # at most for the aggregations (a million events take FerretDB most of a minute), then says so.
     try:
-        counts = selectors.daily_counts(days=30)
-        context.update(counts=counts, chart=chart(counts), top=selectors.top_assets_this_week(),
-                       no_results=selectors.searches_without_results(),
+        with mongo.deadline(PAGE_SECONDS):
+            counts = selectors.daily_counts(days=30)
+            top, no_results = selectors.top_assets_this_week(), selectors.searches_without_results()
+        context.update(counts=counts, chart=chart(counts), top=top, no_results=no_results,
                        totals=(sum(d.views for d in counts), sum(d.plays for d in counts)))
     except MongoUnavailable:
         context["unavailable"] = True

@@ -63,3 +63,11 @@ def test_a_read_over_its_time_limit_is_refused_without_opening_the_breaker(mongo
         mongo.aggregate(mongo.EVENTS, [{"$group": {"_id": "$day", "n": {"$sum": 1}}}], timeout=0.001)
     assert mongo.aggregate(mongo.EVENTS, [{"$group": {"_id": "$day", "n": {"$sum": 1}}}], timeout=5) == [
         {"_id": "2026-11-25", "n": 3000}]
+
+
+def test_a_deadline_bounds_every_call_inside_it_and_leaves_the_breaker_closed(mongo_db):
+    mongo.insert_new(mongo.EVENTS, [{"_id": n, "type": "view", "day": "2026-11-25"} for n in range(50)])
+    group = [{"$group": {"_id": "$type", "n": {"$sum": 1}}}]
+    with pytest.raises(mongo.MongoUnavailable), mongo.deadline(1e-9):  # spent before the call starts
+        mongo.aggregate(mongo.EVENTS, group)
+    assert mongo.aggregate(mongo.EVENTS, group) == [{"_id": "view", "n": 50}]  # no cooldown followed

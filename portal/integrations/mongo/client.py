@@ -12,7 +12,8 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -120,6 +121,19 @@ def _tripped(error: Exception, what: str) -> MongoUnavailable:
     return MongoUnavailable(f"MongoDB {what} failed: {error}")
 
 
+def _within(timeout: float | None) -> AbstractContextManager[None]:
+    # No timeout of its own: keep any deadline() around the call (pymongo.timeout(None) would lift it).
+    return pymongo.timeout(timeout) if timeout is not None else nullcontext()
+
+
+@contextmanager
+def deadline(seconds: float) -> Iterator[None]:
+    """Every MongoDB call inside the block shares one time budget: a page that reads several
+    aggregations waits `seconds` in all, then gets MongoUnavailable (the breaker stays closed)."""
+    with pymongo.timeout(seconds):
+        yield
+
+
 def ping(timeout: float) -> None:
     """Raises MongoUnavailable unless MongoDB answers a ping within `timeout` seconds (readiness)."""
     millis = max(1, int(timeout * 1000))
@@ -164,7 +178,7 @@ def find(name: str, query: Mapping[str, Any], *, projection: Mapping[str, Any] |
     """`timeout` (seconds) bounds this one read, for pages that would rather show a note than wait."""
     _guard()
     try:
-        with pymongo.timeout(timeout):
+        with _within(timeout):
             cursor = collection(name).find(dict(query), projection=dict(projection) if projection else None,
                                            limit=limit)
             if sort:
@@ -187,7 +201,7 @@ def aggregate(name: str, pipeline: list[dict[str, Any]], *, timeout: float | Non
     $count $unset; $sum/$count accumulators only). `timeout` as for find()."""
     _guard()
     try:
-        with pymongo.timeout(timeout):
+        with _within(timeout):
             return list(collection(name).aggregate(pipeline))
     except PyMongoError as error:
         raise _tripped(error, "aggregation") from error
