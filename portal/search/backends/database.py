@@ -43,8 +43,8 @@ def _matching(text: str) -> QuerySet[Asset]:
     query = _prefix_query(text)
     if query is None:
         return assets.order_by("-published_at", "-id")
-    # Trigram word similarity catches typos ("volcanoe") that no prefix matches; the GIN trigram
-    # index on title (this app's migration) serves the `%>` operator.
+    # Trigram word similarity catches typos ("volcanoe") that no prefix matches. Computed per row
+    # (word_similarity(), ORed with the rank): a scan of the listed assets, acceptable for a fallback.
     return (
         assets.annotate(rank=SearchRank(VECTOR, query), similarity=TrigramWordSimilarity(text, "title"))
         .filter(Q(rank__gt=0) | Q(similarity__gte=MIN_SIMILARITY))
