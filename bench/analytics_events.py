@@ -4,7 +4,7 @@ MongoDB (FerretDB here) beside the same aggregation in PostgreSQL over the same 
 Uses its own MongoDB database (`portal_bench_events`) and its own PostgreSQL table
 (`bench_events_<pid>` in the portal database), both dropped at the end, even on an error.
 
-1. Ingest: N events shipped the way `analytics.ship` ships them (unordered bulk upserts keyed by
+1. Ingest: N events shipped the way `analytics.ship` ships them (unordered inserts keyed by
    _id, batches of ANALYTICS_BATCH_SIZE), then the same batch replayed (idempotency costs).
 2. Load 1,000,000 events (60 days, 2,000 assets, a realistic mix of types) into both stores, in
    chunks: MongoDB insert_many, PostgreSQL COPY; same rows, same indexes ((type, day) and

@@ -104,7 +104,7 @@ def reset_client() -> None:
 
 
 def collection(name: str) -> Any:
-    """The pymongo collection, for code inside this package and the benchmarks' bulk setup."""
+    """The pymongo collection, for code inside this package and tests that set up data in bulk."""
     return _client()[database_name()][name]
 
 
