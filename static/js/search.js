@@ -44,7 +44,7 @@
       } else if (event.key === "Enter") {
         if (!listbox.hidden && active >= 0 && all[active]) {
           event.preventDefault();  // go to the chosen item instead of submitting the search
-          window.location.assign(all[active].querySelector("a").href);
+          window.location.assign(all[active].dataset.href);
         }
       } else if (event.key === "Escape") {
         if (!listbox.hidden) { event.preventDefault(); open(false); } else { input.value = ""; listbox.innerHTML = ""; }
@@ -52,8 +52,12 @@
     });
 
     input.addEventListener("input", function () { if (input.value.trim() === "") open(false); });
-    // Keep the focus in the input when an option is pressed, so its link's click still lands.
+    // Keep the focus in the input when an option is pressed (a blur would close the list first).
     listbox.addEventListener("mousedown", function (event) { event.preventDefault(); });
+    listbox.addEventListener("click", function (event) {
+      var option = event.target.closest('[role="option"]');
+      if (option && option.dataset.href) window.location.assign(option.dataset.href);
+    });
     input.addEventListener("blur", function () { open(false); });
   }
 

@@ -3,6 +3,7 @@ an ARIA combobox driven by the keyboard, and arrow-down + Enter lands on the ite
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 import pytest
@@ -98,3 +99,6 @@ def test_a_facet_swaps_only_the_results_and_pushes_the_url(page: Page, live_serv
     page.wait_for_url(lambda url: "year=" in url and "year=&" not in url)
     expect(page.locator("#results-count")).to_contain_text("for “puffin”")
     assert page.evaluate("() => window.portalMarker") == "kept"  # swapped, not reloaded
+    # The new count reaches the live region that was on the page all along (screen readers hear it).
+    expect(page.locator("#search-announce")).to_have_attribute("role", "status")
+    expect(page.locator("#search-announce")).to_have_text(re.compile(r"^\d+ results?$"))

@@ -71,6 +71,10 @@ def test_suggestions_highlight_the_typed_prefix_and_escape_titles(asset_factory,
     assert 'role="option"' in html
     assert "<mark>Marmot</mark> &lt;em&gt;colony&lt;/em&gt;" in html
     assert "1 suggestion" in html
+    assert 'data-href="/assets/' in html
+    assert "<a " not in html  # no interactive element inside an option: ARIA makes its content presentational
+    assert "{#" not in html
+    assert "#}" not in html
 
 
 def test_geo_filter_keeps_only_items_within_the_distance(asset_factory, indexed, client):
