@@ -17,6 +17,7 @@ from django.utils import timezone
 from portal.analytics.models import OutboxEntry, Stream
 from portal.integrations import mongo
 from portal.library.models import Asset
+from portal.processing.rawmeta import current_version
 
 SHORT_TTL = 60
 PAGE_TIMEOUT = 1.0  # seconds an asset page waits for MongoDB before showing its note instead
@@ -154,7 +155,8 @@ def asset_figures(*, asset_id: int) -> AssetFigures:
 
 def technical_metadata(*, asset: Asset) -> dict[str, Any] | None:
     """The latest raw metadata document of an asset (without its text), or None when there is none
-    yet. A found document is cached under the processing run that made it: it never changes."""
+    yet. The document of the asset's current processing run is cached under that run: it never
+    changes. An older one (the current run's is still in the outbox) is shown but not cached."""
     key = _key("raw", asset.pk, asset.attributes.get("renditions_prefix", ""))
     cached: dict[str, Any] | None = cache.get(key)
     if cached is None:
@@ -163,7 +165,8 @@ def technical_metadata(*, asset: Asset) -> dict[str, Any] | None:
         if not found:
             return None
         cached = found[0]
-        cache.set(key, cached, 24 * 3600)
+        if int(cached.get("version", 0)) >= current_version(asset):
+            cache.set(key, cached, 24 * 3600)
     return cached
 
 

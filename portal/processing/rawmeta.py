@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -44,6 +45,15 @@ class InvalidRawMetadata(ValueError):
 
 def document_id(asset_id: int, version: int) -> str:
     return f"{asset_id}:{version}"
+
+
+JOB_IN_PREFIX = re.compile(r"^renditions/\d+/(\d+)/$")
+
+
+def current_version(asset: Any) -> int:
+    """The version (processing job) whose outputs the asset uses now; 0 if it was never processed."""
+    found = JOB_IN_PREFIX.match(str(asset.attributes.get("renditions_prefix", "")))
+    return int(found.group(1)) if found else 0
 
 
 def extract_raw(kind: str, src: Path) -> tuple[dict[str, Any], str | None, list[str]]:

@@ -10,6 +10,7 @@ import pytest
 from django.conf import settings
 from PIL import ExifTags, Image
 
+from portal.analytics import selectors
 from portal.analytics.models import OutboxEntry
 from portal.analytics.services import outbox_ship_all, raw_metadata_enqueue
 from portal.integrations import mongo, s3
@@ -94,9 +95,8 @@ def test_a_photo_with_non_utf8_exif_text_is_extracted_and_stored(mongo_db, tmp_p
     found = stored(build_document(asset_id=5, version=9, kind="image", source={}, raw=raw, text=text, notes=notes))
     main = found["raw"]["image"]["exif"]["main"]
     assert main["Model"] == "PC-1"
-    assert "Fran" in main["Artist"]
-    assert "ller" in main["Artist"]
-    assert main["ImageDescription"].startswith("caf")
+    assert main["Artist"] == "François Müller"  # read as Latin-1, not lost
+    assert main["ImageDescription"].startswith("caf")  # what Pillow left of a lone surrogate, stored
     assert found["raw"]["image"]["exif"]["gpsinfo"]["GPSLatitudeRef"] == "N"
 
 
@@ -133,3 +133,29 @@ def test_processing_stores_the_complete_raw_metadata_even_while_mongodb_is_down(
     assert found["raw"]["image"]["exif"]["main"]["Make"] == "Portal Camera Co"
     assert found["raw"]["image"]["exif"]["gpsinfo"]["GPSLatitudeRef"] == "N"
     assert found["source"] == {"key": key, "size": path.stat().st_size, "type": "image/jpeg", "filename": "photo.jpg"}
+
+
+def test_bytes_and_lone_surrogates_from_a_reader_become_storable_text(mongo_db):
+    document, notes = mongo.clean_document({"_id": "odd-text", "latin": b"Fran\xe7ois", "utf8": "caf\u00e9".encode(),
+                                            "surrogate": "caf\udce9", "binary": b"\x00\x01\x02\xff\xfe"})
+    mongo.bulk_upsert(mongo.RAW_METADATA, [document], replace=True)
+    found = mongo.find_one(mongo.RAW_METADATA, {"_id": "odd-text"})
+    assert found["latin"] == "François"
+    assert found["utf8"] == "café"
+    assert found["surrogate"] == "caf?"  # an unpaired surrogate cannot be UTF-8: replaced, the rest kept
+    assert found["binary"] == "<binary: 5 bytes>"
+    assert any("Latin-1" in note for note in notes)
+
+
+@pytest.mark.django_db
+def test_technical_metadata_is_cached_only_once_the_current_runs_document_arrived(mongo_db, asset_factory):
+    asset = asset_factory(attributes={"renditions_prefix": "renditions/1/7/"})
+    asset.attributes["renditions_prefix"] = f"renditions/{asset.pk}/7/"  # processing run (job) 7
+    older = {"_id": f"{asset.pk}:6", "asset_id": asset.pk, "version": 6, "raw": {"image": {"width": 1}}}
+    mongo.bulk_upsert(mongo.RAW_METADATA, [older], replace=True)
+    assert selectors.technical_metadata(asset=asset)["version"] == 6  # shown while run 7's is on its way
+    current = {"_id": f"{asset.pk}:7", "asset_id": asset.pk, "version": 7, "raw": {"image": {"width": 2}}}
+    mongo.bulk_upsert(mongo.RAW_METADATA, [current], replace=True)
+    assert selectors.technical_metadata(asset=asset)["version"] == 7  # the older one was not cached
+    mongo.delete_many(mongo.RAW_METADATA, {"_id": current["_id"]})
+    assert selectors.technical_metadata(asset=asset)["version"] == 7  # the current run's is cached

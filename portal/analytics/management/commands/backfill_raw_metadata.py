@@ -6,7 +6,6 @@ after each batch); --dry-run; ends by verifying counts and a checksum of both si
 
 from __future__ import annotations
 
-import re
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -17,16 +16,9 @@ from django.db.models import QuerySet
 from portal.analytics.migrating import Checkpoint, MigrationCommand, Side, chunked, pause, progress
 from portal.integrations import mongo, s3
 from portal.library.models import Asset
-from portal.processing.rawmeta import build_document, document_id, extract_raw
+from portal.processing.rawmeta import build_document, current_version, document_id, extract_raw
 
 NAME = "backfill_raw_metadata"
-JOB_IN_PREFIX = re.compile(r"^renditions/\d+/(\d+)/$")
-
-
-def current_version(asset: Asset) -> int:
-    """The processing job whose outputs the asset uses (its document's version); 0 if never processed."""
-    found = JOB_IN_PREFIX.match(str(asset.attributes.get("renditions_prefix", "")))
-    return int(found.group(1)) if found else 0
 
 
 def assets_with_files() -> QuerySet[Asset]:
