@@ -39,6 +39,7 @@ django.setup()
 
 from django.db import InterfaceError, OperationalError, connection  # noqa: E402
 
+from portal.analytics.migrating import chunked  # noqa: E402
 from portal.integrations import mongo  # noqa: E402
 
 TYPES = [("view", 50), ("play", 25), ("progress", 15), ("download", 5), ("search", 5)]
@@ -62,17 +63,6 @@ def events(count: int, *, start_id: int = 0, seed: int = 7) -> Iterator[dict[str
         if kind == "search":
             event.update(asset_id=None, query=f"query {rng.randrange(500)}", result_count=rng.choice((0, 0, 3, 12)))
         yield event
-
-
-def chunks(iterator: Iterator[dict[str, Any]], size: int) -> Iterator[list[dict[str, Any]]]:
-    batch: list[dict[str, Any]] = []
-    for item in iterator:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
 
 
 def retrying(fn: Callable[[], Any], what: str) -> Any:
@@ -108,11 +98,11 @@ def timed(fn: Callable[[], Any], repeat: int) -> tuple[float, Any]:
 def ingest(count: int, batch: int) -> None:
     documents = list(events(count, start_id=10_000_000, seed=1))
     started = time.perf_counter()
-    for part in chunks(iter(documents), batch):
+    for part in chunked(iter(documents), batch):
         mongo.insert_new(mongo.EVENTS, part)
     first = time.perf_counter() - started
     started = time.perf_counter()
-    for part in chunks(iter(documents), batch):
+    for part in chunked(iter(documents), batch):
         mongo.insert_new(mongo.EVENTS, part)
     replay = time.perf_counter() - started
     assert mongo.count(mongo.EVENTS, {}) == count, "a replay made duplicates"
@@ -151,7 +141,7 @@ def load(total: int, chunk: int) -> None:
                        "result_count integer)")
     started = time.perf_counter()
     mongo_seconds = pg_seconds = 0.0
-    for part in chunks(events(total), chunk):
+    for part in chunked(events(total), chunk):
         t0 = time.perf_counter()
         retrying(lambda part=part: mongo.insert_new(mongo.EVENTS, part), "load")
         t1 = time.perf_counter()

@@ -24,16 +24,13 @@ import subprocess
 import tempfile
 import time
 import urllib.request
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
+from common import ADMIN_DB_URL, ROOT, bench_database_url
 from psycopg import sql
 
-ROOT = Path(__file__).resolve().parents[1]
 BENCH_DB = "portal_bench_lb"
-ADMIN_DB_URL = os.environ.get("DATABASE_URL", "postgres://portal:portal@127.0.0.1:15432/portal")
-BENCH_DB_URL = urlunsplit(urlsplit(ADMIN_DB_URL)._replace(path=f"/{BENCH_DB}"))
+BENCH_DB_URL = bench_database_url(BENCH_DB)
 PORTS = {"STACK_CDN_PORT": 8630, "STACK_LB_HTTP_PORT": 8631, "STACK_LB_HTTPS_PORT": 8632, "STACK_WEB1_PORT": 8633,
          "STACK_WEB2_PORT": 8634, "STACK_STREAM_PORT": 8635, "STACK_LB_BENCH_PORT": 8636}
 INSTANCES = ("web1", "web2", "stream", "nginx")

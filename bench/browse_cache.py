@@ -34,8 +34,8 @@ from typing import Any
 from common import (
     HOST,
     ROOT,
-    bench_database_url,
     database_recreate,
+    django_setup,
     free_port,
     gunicorn,
     http_get,
@@ -45,27 +45,8 @@ from common import (
 )
 
 BENCH_DB = "portal_bench"
-BENCH_DB_URL = bench_database_url(BENCH_DB)
 BENCH_CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:16379/2")  # a Redis db nothing else uses
-# Development mode without DEBUG: production's code paths (cached template loader, no query log)
-# without production's mandatory secret key and HTTPS redirect, which would answer every request with a 301.
-BENCH_ENV = {
-    "DJANGO_ENV": "development",
-    "DJANGO_DEBUG": "false",
-    "DATABASE_URL": BENCH_DB_URL,
-    "CACHE_URL": BENCH_CACHE_URL,
-    "CACHE_KEY_PREFIX": "bench",
-    "LOG_LEVEL": "WARNING",
-    "WEB_CONCURRENCY": "2",
-    "GUNICORN_THREADS": "4",
-}
-os.environ.update(BENCH_ENV)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-sys.path.insert(0, str(ROOT))
-
-import django  # noqa: E402 - the environment above must be in place before the settings load
-
-django.setup()
+django_setup(BENCH_DB, CACHE_URL=BENCH_CACHE_URL, CACHE_KEY_PREFIX="bench")
 
 import redis  # noqa: E402
 from django.core.cache import cache  # noqa: E402

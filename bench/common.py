@@ -11,6 +11,7 @@ import signal
 import socket
 import statistics
 import subprocess
+import sys
 import time
 from importlib.metadata import version
 from pathlib import Path
@@ -25,6 +26,22 @@ ADMIN_DB_URL = os.environ.get("DATABASE_URL", "postgres://portal:portal@127.0.0.
 
 def bench_database_url(name: str) -> str:
     return urlunsplit(urlsplit(ADMIN_DB_URL)._replace(path=f"/{name}"))
+
+
+def django_setup(database: str, **overrides: str) -> None:
+    """Set the environment and start Django: development mode without DEBUG, i.e. production's code
+    paths (cached template loader, no query log) without its mandatory secret key and HTTPS redirect,
+    which would answer every plain-HTTP request with a 301. The server processes a bench starts
+    inherit the same environment."""
+    os.environ.update({
+        "DJANGO_ENV": "development", "DJANGO_DEBUG": "false", "DATABASE_URL": bench_database_url(database),
+        "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4", **overrides,
+    })
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    sys.path.insert(0, str(ROOT))
+    import django  # noqa: PLC0415 - only once the environment above is in place
+
+    django.setup()
 
 
 def database_recreate(name: str) -> None:

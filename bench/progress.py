@@ -33,8 +33,8 @@ from common import (
     HOST,
     LOG_DIR,
     ROOT,
-    bench_database_url,
     database_recreate,
+    django_setup,
     free_port,
     gunicorn,
     percentile,
@@ -49,28 +49,15 @@ BENCH_DB = "portal_bench_progress"
 # A private Redis server: pub/sub channels are server-wide (not per database), so on the stack's
 # shared Redis the bench's events would reach a developer's open pages, and theirs would skew ours.
 REDIS_PORT = free_port()
-BENCH_ENV = {
-    "DJANGO_ENV": "development",  # production's code paths without its secret key and HTTPS redirect
-    "DJANGO_DEBUG": "false",
-    "DATABASE_URL": bench_database_url(BENCH_DB),
-    "CACHE_URL": f"redis://{HOST}:{REDIS_PORT}/1",
-    "PROGRESS_REDIS_URL": f"redis://{HOST}:{REDIS_PORT}/0",
-    "LOG_LEVEL": "WARNING",
-    "WEB_CONCURRENCY": "2",
-    "GUNICORN_THREADS": "4",
+django_setup(
+    BENCH_DB, CACHE_URL=f"redis://{HOST}:{REDIS_PORT}/1", PROGRESS_REDIS_URL=f"redis://{HOST}:{REDIS_PORT}/0",
     # No worker recycling: at these rates max_requests restarts a worker every few seconds, and a
     # restart (re-importing Django) moves a 3-second round by 2x, far more than the streams do.
     # bench/browse_cache.py measures recycling; here it would only hide what is measured.
-    "GUNICORN_MAX_REQUESTS": "0",
-}
-os.environ.update(BENCH_ENV)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-sys.path.insert(0, str(ROOT))
+    GUNICORN_MAX_REQUESTS="0",
+)
 
-import django  # noqa: E402 - the environment above must be in place before the settings load
-
-django.setup()
-
+import django  # noqa: E402 - set up by django_setup above
 from django.conf import settings  # noqa: E402
 from django.contrib.sessions.backends.cached_db import SessionStore  # noqa: E402
 from django.db import connection  # noqa: E402

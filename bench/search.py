@@ -14,7 +14,6 @@ import contextlib
 import http.client
 import os
 import random
-import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -23,30 +22,14 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
-from common import HOST, ROOT, bench_database_url, database_recreate, gunicorn, percentile, stop
+from common import HOST, database_recreate, django_setup, gunicorn, percentile, stop
 
 PORT = int(os.environ.get("BENCH_SEARCH_PORT", "8611"))
 # A database of the bench's own: a submitted search's event (analytics' outbox row) lands there,
 # not in the developer's database.
 BENCH_DB = "portal_bench_search"
-BENCH_ENV = {
-    "DATABASE_URL": bench_database_url(BENCH_DB),
-    "CACHE_URL": os.environ.get("BENCH_SEARCH_CACHE_URL", "redis://127.0.0.1:16379/5"),
-    "CACHE_KEY_PREFIX": "bench-search",
-    "DJANGO_ENV": "development",
-    "DJANGO_DEBUG": "false",  # production's code paths without its HTTPS redirect and mandatory secret
-    "SEARCH_INDEX_PREFIX": "bench-search",
-    "LOG_LEVEL": "WARNING",
-    "WEB_CONCURRENCY": "2",
-    "GUNICORN_THREADS": "4",
-}
-os.environ.update(BENCH_ENV)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-sys.path.insert(0, str(ROOT))
-
-import django  # noqa: E402 - the environment above must be in place before the settings load
-
-django.setup()
+django_setup(BENCH_DB, CACHE_URL=os.environ.get("BENCH_SEARCH_CACHE_URL", "redis://127.0.0.1:16379/5"),
+             CACHE_KEY_PREFIX="bench-search", SEARCH_INDEX_PREFIX="bench-search")
 
 
 from portal.search.backends.opensearch import OpenSearchBackend  # noqa: E402

@@ -18,7 +18,6 @@ import http.client
 import os
 import statistics
 import subprocess
-import sys
 import tempfile
 import time
 import uuid
@@ -29,26 +28,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import requests
-from common import ROOT, bench_database_url, database_recreate, machine
+from common import database_recreate, django_setup, machine
 
 BENCH_DB = "portal_bench_uploads"
 BENCH_BUCKET = "portal-bench-uploads"  # originals of this benchmark only; emptied at the end
-os.environ.update({
-    "DJANGO_ENV": "development",
-    "DJANGO_DEBUG": "false",
-    "DJANGO_ALLOWED_HOSTS": "testserver,127.0.0.1",  # the test client's host name
-    "DATABASE_URL": bench_database_url(BENCH_DB),
-    "CACHE_URL": os.environ.get("BENCH_UPLOADS_CACHE_URL", "redis://127.0.0.1:16379/3"),
-    "CACHE_KEY_PREFIX": "bench-uploads",
-    "S3_PRIVATE_BUCKET": BENCH_BUCKET,
-    "LOG_LEVEL": "WARNING",
-})
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
-sys.path.insert(0, str(ROOT))
-
-import django  # noqa: E402 - the environment above must be in place before the settings load
-
-django.setup()
+django_setup(
+    BENCH_DB,
+    DJANGO_ALLOWED_HOSTS="testserver,127.0.0.1",  # the test client's host name
+    CACHE_URL=os.environ.get("BENCH_UPLOADS_CACHE_URL", "redis://127.0.0.1:16379/3"),
+    CACHE_KEY_PREFIX="bench-uploads", S3_PRIVATE_BUCKET=BENCH_BUCKET,
+)
 
 from django.conf import settings  # noqa: E402
 from django.db import connection  # noqa: E402
