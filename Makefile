@@ -11,6 +11,7 @@ setup:
 	bin/venv
 	bin/stack up
 
+run: export DJANGO_ENV ?= development
 run: setup
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py setup_storage

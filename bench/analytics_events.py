@@ -28,7 +28,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.development"
 os.environ["DJANGO_ENV"] = "development"
 os.environ["MONGODB_URL"] = os.environ.get("BENCH_MONGODB_URL", "mongodb://127.0.0.1:37017/portal_bench_events")
 os.environ["MONGODB_SOCKET_TIMEOUT_MS"] = "900000"  # a 1M-row aggregation takes longer than a page may wait

@@ -37,7 +37,7 @@ def django_setup(database: str, **overrides: str) -> None:
         "DJANGO_ENV": "development", "DJANGO_DEBUG": "false", "DATABASE_URL": bench_database_url(database),
         "LOG_LEVEL": "WARNING", "WEB_CONCURRENCY": "2", "GUNICORN_THREADS": "4", **overrides,
     })
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+    os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.development"
     sys.path.insert(0, str(ROOT))
     import django  # noqa: PLC0415 - only once the environment above is in place
 

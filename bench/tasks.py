@@ -37,7 +37,7 @@ def main() -> None:
         cwd=ROOT, env=env, start_new_session=True)
     try:
         sys.path.insert(0, str(ROOT))
-        os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
+        os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings.development"
         import django  # noqa: PLC0415 - after the broker URL is in the environment
 
         django.setup()

@@ -21,12 +21,14 @@ from kombu import Connection
 from kombu.exceptions import KombuError
 from kombu.transport.redis import PRIORITY_STEPS, Channel
 
+from portal.core.tasks import TaskName
+
 if TYPE_CHECKING:
     from celery import Celery
 
 log = logging.getLogger(__name__)
 
-TASK_NAME = "processing.run"
+TASK_NAME = str(TaskName.PROCESSING_RUN)
 TIMEOUT_S = 0.5
 # A broker hiccup at enqueue time is retried briefly; longer, and the editor's request would hang.
 RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}

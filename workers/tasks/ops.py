@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from portal.core.tasks import TaskName
 from workers.celery import app
 
 
-@app.task(name="ops.noop", ignore_result=True, acks_late=True)
+@app.task(name=TaskName.OPS_NOOP, ignore_result=True, acks_late=True)
 def noop() -> None:
     """Does nothing: what is left is the broker round trip and the worker's own overhead."""

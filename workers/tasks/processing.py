@@ -9,6 +9,7 @@ from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 
+from portal.core.tasks import TaskName
 from portal.integrations.s3 import StorageUnavailable
 from portal.processing.errors import ToolMissing
 from portal.processing.services import (
@@ -42,7 +43,7 @@ class ProcessingTask(Task[[int], None]):
 
 @app.task(
     base=ProcessingTask,
-    name="processing.run",
+    name=TaskName.PROCESSING_RUN,
     acks_late=True,  # a task whose worker dies is redelivered, not lost...
     reject_on_worker_lost=True,  # ...and processing_run is idempotent, so redelivery is safe
     autoretry_for=TRANSIENT,

@@ -32,7 +32,7 @@ class Redis(Service):
         return Launch([
             "redis-server", "--bind", config.HOST, "--port", str(self.port),
             "--dir", str(self.data_dir), "--daemonize", "no", "--save", "",
-            "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning",
+            "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning", "--databases", "64",
         ])
 
     def ready(self) -> bool:

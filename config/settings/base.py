@@ -1,7 +1,8 @@
-"""All settings, read from the environment in this one place.
+"""Settings shared by every environment, read through the one environment reader, `env`.
 
-DJANGO_ENV selects the mode: "development" (default), "test" or "production".
-Every server URL has a local default matching bin/stack, so a plain checkout runs.
+development.py, test.py and production.py start from these and change only what differs; the
+package's __init__ picks one by DJANGO_ENV (unset: production). Every server URL has a local
+default matching bin/stack, so a plain checkout runs; secrets have none outside development and test.
 """
 
 from __future__ import annotations
@@ -11,15 +12,16 @@ from urllib.parse import urlsplit
 
 import environ
 
-BASE_DIR = Path(__file__).resolve().parent.parent
+from portal.core.tasks import TaskName, periodic
+
+BASE_DIR = Path(__file__).resolve().parents[2]
 env = environ.Env()
 
-DJANGO_ENV = env.str("DJANGO_ENV", default="development")
-PRODUCTION = DJANGO_ENV == "production"
+DJANGO_ENV = "production"  # each environment's module names itself
 
-# No usable default in production: a missing key must stop the process, not run insecurely.
-SECRET_KEY = env.str("DJANGO_SECRET_KEY") if PRODUCTION else env.str("DJANGO_SECRET_KEY", default="dev-only-insecure")
-DEBUG = env.bool("DJANGO_DEBUG", default=DJANGO_ENV == "development")
+# No default here: production requires one, development and test set their own.
+SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="")
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost"])
 CSRF_TRUSTED_ORIGINS = env.list("DJANGO_CSRF_TRUSTED_ORIGINS", default=[])
 
@@ -99,30 +101,25 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis through django-redis, or Memcached when CACHE_URL says memcached://.
 # A dead cache server must never take a page down: errors are logged and ignored.
-# Tests use their own Redis database so a test run never wipes a developer's cache.
-_default_cache_db = 1 if DJANGO_ENV == "test" else 0
-CACHE_URL = env.str("CACHE_URL", default=f"redis://127.0.0.1:16379/{_default_cache_db}")
 CACHE_TIMEOUT = env.int("CACHE_TIMEOUT", default=3600)
-if CACHE_URL.startswith("memcached://"):
-    CACHES = {
-        "default": {
+
+
+def cache_settings(url: str) -> dict[str, dict[str, object]]:
+    """CACHES for one URL (test.py builds its own with another default database)."""
+    common = {"TIMEOUT": CACHE_TIMEOUT, "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal")}
+    if url.startswith("memcached://"):
+        return {"default": {
             "BACKEND": "django.core.cache.backends.memcached.PyMemcacheCache",
-            "LOCATION": CACHE_URL.removeprefix("memcached://"),
-            "TIMEOUT": CACHE_TIMEOUT,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal"),
+            "LOCATION": url.removeprefix("memcached://"), **common,
             "OPTIONS": {"no_delay": True, "ignore_exc": True, "connect_timeout": 0.25, "timeout": 0.25},
-        }
-    }
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": CACHE_URL,
-            "TIMEOUT": CACHE_TIMEOUT,
-            "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal"),
-            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25, "IGNORE_EXCEPTIONS": True},
-        }
-    }
+        }}
+    return {"default": {
+        "BACKEND": "django_redis.cache.RedisCache", "LOCATION": url, **common,
+        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25, "IGNORE_EXCEPTIONS": True},
+    }}
+
+
+CACHES = cache_settings(env.str("CACHE_URL", default="redis://127.0.0.1:16379/0"))
 DJANGO_REDIS_LOG_IGNORED_EXCEPTIONS = True
 
 # Sessions survive any one web instance: written to PostgreSQL, read through the cache.
@@ -132,8 +129,6 @@ AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
 LOGIN_REDIRECT_URL = "library:home"
 LOGOUT_REDIRECT_URL = "library:home"
-if DJANGO_ENV == "test":  # hashing cost is not what the tests measure
-    PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
@@ -152,24 +147,19 @@ STORAGES: dict[str, dict[str, object]] = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
-WHITENOISE_MAX_AGE = 31536000 if not DEBUG else 0
+WHITENOISE_MAX_AGE = 31536000
 
 # Local servers of the stack; production points these at managed services.
 SEARCH_URL = env.str("SEARCH_URL", default="http://127.0.0.1:19200")
-# Index and alias names start with this; under DJANGO_ENV=test it defaults to the test database's
-# name, so parallel test runs never share an index (tests add a suffix of their own per test).
-SEARCH_INDEX_PREFIX = env.str(
-    "SEARCH_INDEX_PREFIX",
-    default=env.str("DJANGO_TEST_DATABASE", default="test_portal") if DJANGO_ENV == "test" else "portal",
-)
+# Index and alias names start with this (test.py: the test database's name, so parallel runs never share one).
+SEARCH_INDEX_PREFIX = env.str("SEARCH_INDEX_PREFIX", default="portal")
 # Per-request timeout of the engine (seconds), and how long a failed engine is skipped (circuit
 # breaker) before one request tries it again; meanwhile search answers from PostgreSQL.
 SEARCH_TIMEOUT_SECONDS = env.float("SEARCH_TIMEOUT_SECONDS", default=1.0)
 SEARCH_BREAKER_SECONDS = env.float("SEARCH_BREAKER_SECONDS", default=5.0)
 MONGODB_URL = env.str("MONGODB_URL", default="mongodb://127.0.0.1:37017/portal")
-# The database is MONGODB_URL's path; a test run uses its own (named like its PostgreSQL test database).
-MONGODB_DATABASE = (env.str("DJANGO_TEST_DATABASE", default="test_portal") if DJANGO_ENV == "test"
-                    else urlsplit(MONGODB_URL).path.strip("/") or "portal")
+# The database is MONGODB_URL's path (test.py: one named like the run's PostgreSQL test database).
+MONGODB_DATABASE = urlsplit(MONGODB_URL).path.strip("/") or "portal"
 MONGODB_TIMEOUT_MS = env.int("MONGODB_TIMEOUT_MS", default=1000)  # server selection and connect
 MONGODB_SOCKET_TIMEOUT_MS = env.int("MONGODB_SOCKET_TIMEOUT_MS", default=10000)  # one operation
 MONGODB_BREAKER_SECONDS = env.float("MONGODB_BREAKER_SECONDS", default=5.0)  # no retry for this long after a failure
@@ -183,8 +173,9 @@ CDN_BASE_URL = env.str("CDN_BASE_URL", default="http://127.0.0.1:18080")
 # Object storage. Originals and private media live in the private bucket; the public bucket holds
 # copies of published public media and is what the CDN serves.
 S3_REGION = env.str("S3_REGION", default="us-east-1")
-S3_ACCESS_KEY_ID = env.str("S3_ACCESS_KEY_ID", default="" if PRODUCTION else "portal-dev")
-S3_SECRET_ACCESS_KEY = env.str("S3_SECRET_ACCESS_KEY", default="" if PRODUCTION else "portal-dev-secret")
+# The stack's keys; production.py requires real ones.
+S3_ACCESS_KEY_ID = env.str("S3_ACCESS_KEY_ID", default="portal-dev")
+S3_SECRET_ACCESS_KEY = env.str("S3_SECRET_ACCESS_KEY", default="portal-dev-secret")
 S3_PUBLIC_BUCKET = env.str("S3_PUBLIC_BUCKET", default="portal-public")
 S3_PRIVATE_BUCKET = env.str("S3_PRIVATE_BUCKET", default="portal-private")
 S3_CORS_ORIGINS = env.list("S3_CORS_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"])
@@ -214,10 +205,8 @@ PRIVATE_URL_SECONDS = min(env.int("PRIVATE_URL_SECONDS", default=300), 300)  # n
 # Celery: Redis as broker and result store. The visibility timeout outlasts the longest task,
 # so a slow task is never handed to a second worker while the first still runs it.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:16379/0")
-# Under DJANGO_ENV=test, db 4: a test that queues a task (a CDN purge after unpublishing) must never
-# hand it to a developer's worker on db 2.
-_default_broker_db = 4 if DJANGO_ENV == "test" else 2
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"{REDIS_URL.rsplit('/', 1)[0]}/{_default_broker_db}")
+# Redis database 2 (test.py: 4, so a test that queues a task never hands it to a developer's worker).
+CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"{REDIS_URL.rsplit('/', 1)[0]}/2")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
 # A task whose worker died without acknowledging it (SIGKILL, out of memory, a lost machine) goes back
 # to its queue once it has been unacknowledged for CELERY_VISIBILITY_TIMEOUT seconds, so this must
@@ -243,12 +232,11 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # "10/s", "100/m" or "" for none.
 CDN_PURGE_RATE_LIMIT = env.str("CDN_PURGE_RATE_LIMIT", default="10/s") or None
 CELERY_BEAT_SCHEDULE = {
-    "uploads-cleanup": {"task": "uploads.cleanup", "schedule": 3600.0, "options": {"queue": "bulk"}},
+    "uploads-cleanup": periodic(TaskName.UPLOADS_CLEANUP, 3600.0),
     # Expires: while a long backfill holds the bulk worker, queued ships are dropped, not piled up (one catches up).
-    "analytics-ship": {"task": "analytics.ship", "schedule": ANALYTICS_SHIP_SECONDS,
-                       "options": {"queue": "bulk", "expires": 60.0}},
-    "analytics-expire": {"task": "analytics.expire", "schedule": 24 * 3600.0, "options": {"queue": "bulk"}},
-    "analytics-refresh": {"task": "analytics.refresh", "schedule": 60.0, "options": {"queue": "bulk", "expires": 60.0}},
+    "analytics-ship": periodic(TaskName.ANALYTICS_SHIP, ANALYTICS_SHIP_SECONDS, expires=60.0),
+    "analytics-expire": periodic(TaskName.ANALYTICS_EXPIRE, 24 * 3600.0),
+    "analytics-refresh": periodic(TaskName.ANALYTICS_REFRESH, 60.0, expires=60.0),
 }
 
 # Processing (workers): limits that protect the workers from hostile or broken files.
@@ -266,10 +254,11 @@ PROGRESS_HEARTBEAT_SECONDS = env.int("PROGRESS_HEARTBEAT_SECONDS", default=15)
 
 # Behind a TLS-terminating balancer. The header is trusted only because the balancer overwrites it.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=PRODUCTION)
-SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000 if PRODUCTION else 0)
-SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
-SECURE_HSTS_PRELOAD = PRODUCTION
+# Secure by default; development.py and test.py turn these off for plain-HTTP local serving.
+SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+SECURE_HSTS_SECONDS = env.int("DJANGO_HSTS_SECONDS", default=31536000)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = True
+SECURE_HSTS_PRELOAD = True
 SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 # The balancer's addresses (the same variable gunicorn's forwarded_allow_ips and uvicorn read):
 # X-Forwarded-For/-Proto from any other peer are deleted (portal/ops/proxy.py). "*" trusts any
@@ -281,8 +270,8 @@ PORTAL_INSTANCE = env.str("PORTAL_INSTANCE", default="")
 LOGIN_FAILURES_PER_ACCOUNT = env.int("LOGIN_FAILURES_PER_ACCOUNT", default=5)
 LOGIN_FAILURES_PER_ADDRESS = env.int("LOGIN_FAILURES_PER_ADDRESS", default=20)
 LOGIN_LOCKOUT_SECONDS = env.int("LOGIN_LOCKOUT_SECONDS", default=900)
-SESSION_COOKIE_SECURE = PRODUCTION
-CSRF_COOKIE_SECURE = PRODUCTION
+SESSION_COOKIE_SECURE = True
+CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_REFERRER_POLICY = "same-origin"
