@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 import logging
-import time
 from functools import cache
 from typing import Any, NotRequired, TypedDict
 
@@ -25,6 +24,7 @@ import redis
 from django.conf import settings
 from django.utils import timezone
 
+from portal.core.breaker import CircuitBreaker
 from portal.jobs.models import FINAL, Job
 
 log = logging.getLogger(__name__)
@@ -125,20 +125,21 @@ class _Publisher:
         self.client = redis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT_S,
                                            socket_connect_timeout=SOCKET_TIMEOUT_S, health_check_interval=30)
         self.script = self.client.register_script(_PUBLISH_LUA)
-        self.paused_until = 0.0
+        self.breaker = CircuitBreaker(f"progress redis {url}", PAUSE_AFTER_FAILURE_S)
 
     def publish(self, event: ProgressEvent, *, guarded: bool) -> str:
-        if time.monotonic() < self.paused_until:
+        if not self.breaker.allows():
             return UNAVAILABLE
         args = [encode(event), event["job"], int(guarded), LAST_STATE_TTL_S,
                 asset_channel(event["asset"]), DASHBOARD_CHANNEL]
         try:
             stored = self.script(keys=[last_state_key(event["asset"])], args=args)
         except redis.RedisError:
-            self.paused_until = time.monotonic() + PAUSE_AFTER_FAILURE_S
+            self.breaker.failed()
             log.warning("progress: could not publish job %s (paused %.0fs)", event["job"], PAUSE_AFTER_FAILURE_S,
                         exc_info=True)
             return UNAVAILABLE
+        self.breaker.succeeded()
         return PUBLISHED if stored else DROPPED
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import logging
 import os
 import threading
-import time
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from typing import Any
@@ -21,6 +20,8 @@ import pymongo
 from django.conf import settings
 from pymongo import ReplaceOne, UpdateOne
 from pymongo.errors import BulkWriteError, PyMongoError, ServerSelectionTimeoutError
+
+from portal.core.breaker import CircuitBreaker
 
 log = logging.getLogger(__name__)
 
@@ -66,7 +67,8 @@ def _rejections(error: BulkWriteError) -> DocumentsRejected | None:
 
 
 _lock = threading.Lock()
-_state: dict[str, Any] = {"pid": None, "client": None, "down_until": 0.0}
+_state: dict[str, Any] = {"pid": None, "client": None}
+breaker = CircuitBreaker("mongodb", lambda: settings.MONGODB_BREAKER_SECONDS)
 
 
 def database_name() -> str:
@@ -100,7 +102,8 @@ def reset_client() -> None:
     with _lock:
         if _state["client"] is not None and _state["pid"] == os.getpid():
             _state["client"].close()
-        _state.update(pid=None, client=None, down_until=0.0)
+        _state.update(pid=None, client=None)
+    breaker.reset()
 
 
 def collection(name: str) -> Any:
@@ -109,14 +112,14 @@ def collection(name: str) -> Any:
 
 
 def _guard() -> None:
-    if time.monotonic() < _state["down_until"]:
+    if not breaker.allows():
         raise MongoUnavailable("MongoDB was unreachable moments ago; not retrying yet")
 
 
 def _tripped(error: Exception, what: str) -> MongoUnavailable:
     """The breaker opens for a server that does not answer, not for one operation over its time limit."""
     if not (isinstance(error, PyMongoError) and error.timeout and not isinstance(error, ServerSelectionTimeoutError)):
-        _state["down_until"] = time.monotonic() + settings.MONGODB_BREAKER_SECONDS
+        breaker.failed()
     log.warning("MongoDB %s failed: %s", what, error)
     return MongoUnavailable(f"MongoDB {what} failed: {error}")
 
@@ -169,6 +172,7 @@ def find_one(name: str, query: Mapping[str, Any], *,
         found: dict[str, Any] | None = collection(name).find_one(dict(query), sort=sort)
     except PyMongoError as error:
         raise _tripped(error, "read") from error
+    breaker.succeeded()  # closes the breaker when this call was the probe after a cooldown
     return found
 
 
@@ -183,17 +187,21 @@ def find(name: str, query: Mapping[str, Any], *, projection: Mapping[str, Any] |
                                            limit=limit)
             if sort:
                 cursor = cursor.sort(sort)
-            return list(cursor)
+            found = list(cursor)
     except PyMongoError as error:
         raise _tripped(error, "read") from error
+    breaker.succeeded()
+    return found
 
 
 def count(name: str, query: Mapping[str, Any]) -> int:
     _guard()
     try:
-        return int(collection(name).count_documents(dict(query)))
+        counted = int(collection(name).count_documents(dict(query)))
     except PyMongoError as error:
         raise _tripped(error, "count") from error
+    breaker.succeeded()
+    return counted
 
 
 def aggregate(name: str, pipeline: list[dict[str, Any]], *, timeout: float | None = None) -> list[dict[str, Any]]:
@@ -202,9 +210,11 @@ def aggregate(name: str, pipeline: list[dict[str, Any]], *, timeout: float | Non
     _guard()
     try:
         with _within(timeout):
-            return list(collection(name).aggregate(pipeline))
+            rows = list(collection(name).aggregate(pipeline))
     except PyMongoError as error:
         raise _tripped(error, "aggregation") from error
+    breaker.succeeded()
+    return rows
 
 
 def insert_new(name: str, documents: Iterable[Mapping[str, Any]]) -> int:

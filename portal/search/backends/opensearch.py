@@ -22,6 +22,7 @@ from django.utils.text import Truncator
 from opensearchpy import ConflictError, NotFoundError, OpenSearch, RequestError, TransportError, helpers
 from opensearchpy import ConnectionError as ClientConnectionError
 
+from portal.core.breaker import CircuitBreaker
 from portal.search import index as design
 from portal.search.backends.base import (
     Bucket,
@@ -33,7 +34,6 @@ from portal.search.backends.base import (
     SearchUnavailable,
     highlighted,
 )
-from portal.search.breaker import CircuitBreaker
 from portal.search.queries import FACET_SIZES, search_body, suggest_body
 
 log = logging.getLogger(__name__)
@@ -42,7 +42,7 @@ BULK_BATCH = 500
 # Index administration (create, refresh after a bulk load, alias swap, delete) may take seconds on
 # a large index; only searches and single-document writes get the short SEARCH_TIMEOUT_SECONDS.
 ADMIN_TIMEOUT_S = 120
-breaker = CircuitBreaker(lambda: settings.SEARCH_BREAKER_SECONDS)
+breaker = CircuitBreaker("search engine", lambda: settings.SEARCH_BREAKER_SECONDS)
 
 
 @cache
