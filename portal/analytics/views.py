@@ -4,25 +4,27 @@ from __future__ import annotations
 
 import logging
 
-from django.core.cache import cache
 from django.http import HttpResponse, JsonResponse
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.accounts.decorators import editor_required
 from portal.analytics import selectors
+from portal.analytics.forms import PlayReportForm
 from portal.analytics.presentation import chart
-from portal.analytics.services import QUARTILES, event_record
+from portal.analytics.services import event_record
+from portal.core import ratelimit
 from portal.core.http import HtmxHttpRequest
 from portal.integrations import mongo
 from portal.integrations.mongo import MongoUnavailable
 from portal.library.models import Asset
-from portal.library.studio_views import editor_required
 from portal.ops.proxy import client_ip
 
 log = logging.getLogger(__name__)
-EVENTS_PER_MINUTE = 120  # per visitor: a player reports at most five events per play
+# Per visitor: a player reports at most five events per play.
+REPORTS = ratelimit.Rate("analytics-report", limit=120, seconds=60)
 PAGE_SECONDS = 3.0
 
 
@@ -47,36 +49,20 @@ def dashboard(request: HtmxHttpRequest) -> HttpResponse:
 def record_play(request: HtmxHttpRequest) -> HttpResponse:
     """POST asset=<id>&event=play|progress[&quartile=25|50|75|100] with the CSRF token as a form
     field (works with navigator.sendBeacon). One outbox insert; never waits on MongoDB."""
-    kind = request.POST.get("event", "")
-    quartile_raw = request.POST.get("quartile", "")
-    try:
-        asset_id = int(request.POST.get("asset", ""))
-        quartile = int(quartile_raw) if kind == "progress" else None
-    except ValueError:
-        return JsonResponse({"error": "asset and quartile must be whole numbers"}, status=400)
-    if kind not in ("play", "progress") or (kind == "progress" and quartile not in QUARTILES):
-        return JsonResponse({"error": "event must be play, or progress with a quartile of 25, 50, 75 or 100"},
-                            status=400)
-    if _over_limit(request):
+    form = PlayReportForm(request.POST)
+    if not form.is_valid():
+        return JsonResponse({"error": "invalid report", "fields": form.errors.get_json_data()}, status=400)
+    # Per account, else per address (as the balancer saw it): not per browser string, which a
+    # client could change on every request to get a fresh budget.
+    who = f"user:{request.user.pk}" if request.user.is_authenticated else f"ip:{client_ip(request)}"
+    if ratelimit.exceeded(REPORTS, who):
         return JsonResponse({"error": "too many events; slow down"}, status=429)
+    asset_id, kind, quartile = (form.cleaned_data[name] for name in ("asset", "event", "quartile"))
     if not Asset.objects.visible_to(request.user).filter(pk=asset_id).exists():
         return JsonResponse({"error": "no such asset"}, status=404)  # private to someone else: the same answer
     fields = {"quartile": quartile} if quartile is not None else {}
     event_record(kind=kind, asset_id=asset_id, request=request, **fields)
     return HttpResponse(status=204)
-
-
-def _over_limit(request: HtmxHttpRequest) -> bool:
-    # Per account, else per address (as the balancer saw it): not per browser string, which a
-    # client could change on every request to get a fresh budget.
-    who = f"user:{request.user.pk}" if request.user.is_authenticated else f"ip:{client_ip(request)}"
-    key = f"analytics:rate:{who}"
-    if cache.add(key, 1, timeout=60):
-        return False
-    try:
-        return int(cache.incr(key)) > EVENTS_PER_MINUTE
-    except ValueError:  # expired between add and incr
-        return False
 
 
 @never_cache

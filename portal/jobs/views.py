@@ -16,13 +16,13 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from portal.accounts.decorators import editor_required
 from portal.core.http import HtmxHttpRequest, vary_on_htmx
 from portal.jobs import broker, selectors, services
 from portal.jobs.errors import JobError
 from portal.jobs.models import Job, JobStatus
 from portal.jobs.presentation import ProgressView
 from portal.jobs.streams import may_watch
-from portal.library.studio_views import editor_required
 
 TABLES_TARGET = "job-tables"
 BROKER_TARGET = "broker-status"

@@ -2,39 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from functools import wraps
-from typing import Any
-
 from django.contrib import messages
-from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.accounts.decorators import editor_required
 from portal.core.http import HtmxHttpRequest, vary_on_htmx
 from portal.library import selectors, services
 from portal.library.errors import EditConflict, LibraryError
 from portal.library.forms import AssetForm, CollectionForm
 from portal.library.models import Asset, Collection, Status
-
-View = Callable[..., HttpResponse]
-
-
-def editor_required(view: View) -> View:
-    """Visitors are sent to log in; signed-in non-editors get a 403 page."""
-
-    @wraps(view)
-    def wrapper(request: HtmxHttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        if not request.user.is_authenticated:
-            return redirect_to_login(request.get_full_path())
-        if not request.user.is_editor:
-            raise PermissionDenied("Only editors can use the studio.")
-        return view(request, *args, **kwargs)
-
-    return wrapper
 
 
 def _with_version(post: QueryDict, version: int) -> QueryDict:

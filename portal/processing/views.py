@@ -5,10 +5,10 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
+from portal.accounts.decorators import editor_required
 from portal.core.http import HtmxHttpRequest
 from portal.jobs.errors import JobError
 from portal.library.models import Asset
-from portal.library.studio_views import editor_required
 from portal.processing.errors import ProcessingError
 from portal.processing.services import processing_rerun
 

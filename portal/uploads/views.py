@@ -14,10 +14,10 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from portal.accounts.decorators import editor_required
 from portal.core.http import HtmxHttpRequest
 from portal.integrations.s3 import StorageError, StorageUnavailable
 from portal.library.models import Asset
-from portal.library.studio_views import editor_required
 from portal.uploads import services
 from portal.uploads.cleanup import upload_abandon
 from portal.uploads.errors import UploadError, UploadNotFound
