@@ -11,13 +11,12 @@ from typing import Any
 
 from django.contrib import messages
 from django.http import Http404, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.shortcuts import get_object_or_404, render
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts.decorators import editor_required
-from portal.core.http import HtmxHttpRequest, vary_on_htmx
+from portal.core.http import HtmxHttpRequest, redirect_to_next, vary_on_htmx
 from portal.jobs import broker, selectors, services
 from portal.jobs.errors import JobError
 from portal.jobs.models import Job, JobStatus
@@ -78,11 +77,7 @@ def _act(request: HtmxHttpRequest, job_id: int, action: Callable[..., Job], done
         context = {"jobs": selectors.dashboard_jobs(), "notice": notice, "failed": failed}
         return render(request, "jobs/dashboard.html#tables", context)
     (messages.error if failed else messages.success)(request, notice)
-    next_url = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
-                                       require_https=request.is_secure()):
-        return redirect(next_url)
-    return redirect("jobs:dashboard")
+    return redirect_to_next(request, "jobs:dashboard")
 
 
 @editor_required

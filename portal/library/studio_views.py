@@ -9,7 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from portal.accounts.decorators import editor_required
-from portal.core.http import HtmxHttpRequest, vary_on_htmx
+from portal.core.http import HtmxHttpRequest, redirect_to_next, vary_on_htmx
 from portal.library import selectors, services
 from portal.library.errors import EditConflict, LibraryError
 from portal.library.forms import AssetForm, CollectionForm
@@ -86,7 +86,7 @@ def asset_publish(request: HtmxHttpRequest, asset_id: int, publish: bool) -> Htt
         messages.error(request, str(error))
     if request.htmx:
         return vary_on_htmx(render(request, "studio/assets.html#row", {"asset": asset}))
-    return redirect(request.POST.get("next") or "studio:asset_list")
+    return redirect_to_next(request, "studio:asset_list")
 
 
 @editor_required
