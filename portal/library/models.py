@@ -159,9 +159,29 @@ class Asset(models.Model):
         return self.status == Status.PUBLISHED and self.visibility == Visibility.PUBLIC
 
     def move_to(self, status: str) -> None:
-        """The one way the lifecycle changes; refuses a move the lifecycle does not allow."""
+        """Refuses a move the lifecycle does not allow. Called only by portal.library.lifecycle,
+        which also locks, versions, records and announces the change (tests/library/test_lifecycle.py)."""
         if status not in TRANSITIONS[self.status]:
             raise IllegalTransition(current=self.status, wanted=status)
         if status == Status.PUBLISHED and self.published_at is None:
             self.published_at = timezone.now()
         self.status = status
+
+
+class AssetTransition(models.Model):
+    """One status change of an asset: who moved it, from where to where, and why."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="transitions")
+    from_status = models.CharField(max_length=12, choices=Status.choices)
+    to_status = models.CharField(max_length=12, choices=Status.choices)
+    # None: the system (a worker, a sweep, a command); the reason says which.
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+                              related_name="+")
+    reason = models.CharField(max_length=300)
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["asset", "-id"], name="asset_transition_newest")]
+
+    def __str__(self) -> str:
+        return f"asset {self.asset_id}: {self.from_status} → {self.to_status}"

@@ -3,6 +3,7 @@ with its side effects (cache generation, announcements) run after commit."""
 
 from __future__ import annotations
 
+import logging
 import secrets
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -14,8 +15,11 @@ from django.utils.text import slugify
 from portal.accounts.models import User
 from portal.core.fragments import bump_generation
 from portal.library.errors import EditConflict
+from portal.library.lifecycle import announce_asset, asset_transition
 from portal.library.models import Asset, Collection, Status, Tag
-from portal.library.signals import asset_changed, collection_changed
+from portal.library.signals import collection_changed
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -41,14 +45,13 @@ def unique_slug(text: str, max_length: int = 200) -> str:
     return f"{base}-{secrets.token_hex(3)}"
 
 
-def announce_asset(asset_id: int, change: str) -> None:
-    bump_generation()
-    asset_changed.send(sender=Asset, asset_id=asset_id, change=change)
-
-
 def _announce_collection(collection_id: int, change: str) -> None:
     bump_generation()
-    collection_changed.send(sender=Collection, collection_id=collection_id, change=change)
+    for receiver, result in collection_changed.send_robust(sender=Collection, collection_id=collection_id,
+                                                           change=change):
+        if isinstance(result, Exception):  # one receiver's failure must not skip the others
+            log.error("collection_changed receiver %r failed for collection %s (%s)", receiver, collection_id,
+                      change, exc_info=result)
 
 
 def tags_for_names(names: Iterable[str]) -> list[Tag]:
@@ -102,16 +105,10 @@ def asset_update(*, asset_id: int, editor: User, expected_version: int, data: As
 
 
 def asset_set_published(*, asset_id: int, editor: User, published: bool) -> Asset:
-    with transaction.atomic():
-        asset = Asset.objects.select_for_update().get(pk=asset_id)
-        target = Status.PUBLISHED if published else Status.READY
-        if asset.status != target:  # publishing twice is a no-op, not an error
-            asset.move_to(target)
-            asset.version += 1
-            asset.save()
-            change = "published" if published else "unpublished"
-            transaction.on_commit(partial(announce_asset, asset.pk, change))
-    return asset
+    """Publishing twice is a no-op, not an error. The public copy follows in a task (portal.media)."""
+    target = Status.PUBLISHED if published else Status.READY
+    return asset_transition(asset_id=asset_id, to=target, actor=editor,
+                            reason="published by an editor" if published else "unpublished by an editor")
 
 
 def asset_delete(*, asset_id: int, editor: User) -> None:

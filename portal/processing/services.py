@@ -23,8 +23,8 @@ from portal.integrations import s3
 from portal.jobs.errors import IllegalJobTransition
 from portal.jobs.models import Job
 from portal.jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
+from portal.library.lifecycle import announce_asset, asset_transition
 from portal.library.models import Asset, Kind, Status
-from portal.library.services import announce_asset
 from portal.processing.dispatch import process
 from portal.processing.errors import ProcessingError
 from portal.processing.rawmeta import build_document, extract_raw
@@ -61,9 +61,8 @@ def processing_rerun(*, asset_id: int) -> None:
         asset = Asset.objects.select_for_update().get(pk=asset_id)
         if not asset.has_file:
             raise ProcessingError("This asset has no file to process yet: upload one first.")
-        if asset.status == Status.FAILED:
-            asset.move_to(Status.PROCESSING)
-            asset.save(update_fields=["status", "updated_at"])
+        asset_transition(asset_id=asset.pk, to=Status.PROCESSING, actor=None, reason="processing run again",
+                         only_from={Status.FAILED})
         processing_request(asset_id=asset.pk)
 
 
@@ -170,12 +169,14 @@ def _record(*, asset_id: int, prefix: str, metadata: dict[str, object], outputs:
             **{k: v for k, v in asset.attributes.items() if k not in ("processing_error",)},
             "media": metadata, "renditions_prefix": prefix, "renditions": outputs,
         }
-        if asset.status == Status.PROCESSING:  # a re-run of a ready or published asset keeps its state
-            asset.move_to(Status.READY)
-        asset.save(update_fields=["attributes", "status", "updated_at"])
+        asset.save(update_fields=["attributes", "updated_at"])
         if raw_document is not None:  # to MongoDB through the outbox: an outage there cannot fail the job
             raw_metadata_enqueue(document=raw_document)
-        transaction.on_commit(partial(announce_asset, asset.pk, "processed"))
+        if asset.status == Status.PROCESSING:  # a re-run of a ready or published asset keeps its state
+            asset_transition(asset_id=asset.pk, to=Status.READY, actor=None, reason="processing finished",
+                             change="processed")
+        else:
+            transaction.on_commit(partial(announce_asset, asset.pk, "processed"))
         if previous and previous != prefix:  # the old run's files, once nothing points at them
             transaction.on_commit(partial(_delete_prefix, previous))
 
@@ -191,7 +192,8 @@ def _mark_failed(*, asset_id: int, reason: str) -> None:
     with transaction.atomic():
         asset = Asset.objects.select_for_update().get(pk=asset_id)
         asset.attributes = {**asset.attributes, "processing_error": reason}
+        asset.save(update_fields=["attributes", "updated_at"])
         if asset.status == Status.PROCESSING:
-            asset.move_to(Status.FAILED)
-        asset.save(update_fields=["attributes", "status", "updated_at"])
-        transaction.on_commit(partial(announce_asset, asset.pk, "failed"))
+            asset_transition(asset_id=asset.pk, to=Status.FAILED, actor=None, reason=reason, change="failed")
+        else:  # a failed re-run leaves a ready or published asset as it was
+            transaction.on_commit(partial(announce_asset, asset.pk, "failed"))

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from portal.integrations import s3
+from portal.library.lifecycle import asset_transition
 from portal.library.models import Asset, Status
 from portal.uploads.models import UploadSession, UploadStatus
 
@@ -63,9 +64,9 @@ def upload_abandon(*, session_id: uuid.UUID, now: datetime, reason: str = "") ->
         asset = Asset.objects.select_for_update().get(pk=session.asset_id)
         still_pending = UploadSession.objects.filter(asset_id=asset.pk, status=UploadStatus.PENDING).exists()
         if asset.status == Status.UPLOADING and not still_pending:
-            asset.move_to(Status.FAILED)
             asset.attributes = {**asset.attributes, "upload_error": reason}
-            asset.save(update_fields=["status", "attributes", "updated_at"])
+            asset.save(update_fields=["attributes", "updated_at"])
+            asset_transition(asset_id=asset.pk, to=Status.FAILED, actor=None, reason=reason)
     _free_storage(session)
     return True
 

@@ -19,8 +19,9 @@ from django.utils import timezone
 from portal.accounts.models import User
 from portal.integrations import s3
 from portal.library.errors import IllegalTransition
+from portal.library.lifecycle import asset_transition
 from portal.library.models import Asset, Kind, Status
-from portal.library.services import announce_asset, unique_slug
+from portal.library.services import AssetData, asset_create
 from portal.uploads.errors import UploadError, UploadNotFound
 from portal.uploads.filenames import clean_filename, title_from_filename
 from portal.uploads.models import UploadSession, UploadStatus
@@ -80,9 +81,8 @@ def upload_start(*, owner: User, filename: str, size: int, content_type: str,
     kind = _check_declared(name=name, size=size, content_type=content_type)
     multipart = size >= settings.UPLOAD_MULTIPART_THRESHOLD_MB * MIB
     with transaction.atomic():
-        if asset_id is None:
-            title = title_from_filename(name)
-            asset = Asset.objects.create(owner=owner, kind=kind, title=title, slug=unique_slug(title))
+        if asset_id is None:  # through the library, like the studio's: validated and announced
+            asset = asset_create(owner=owner, data=AssetData(title=title_from_filename(name), kind=kind))
         else:
             # Any editor may (re)upload any asset's file: the studio is shared among editors.
             found = Asset.objects.select_for_update().filter(pk=asset_id).first()
@@ -91,12 +91,10 @@ def upload_start(*, owner: User, filename: str, size: int, content_type: str,
             asset = found
             if asset.kind != kind:
                 raise UploadError(f"“{name}” is not {A_KIND[Kind(asset.kind)]}, like this asset.")
-        if asset.status != Status.UPLOADING:  # a second try while the first is pending stays "uploading"
-            try:
-                asset.move_to(Status.UPLOADING)
-            except IllegalTransition as error:
-                raise UploadError(f"A file cannot be uploaded to an asset that is {asset.status}.") from error
-            asset.save()
+        try:  # a second try while the first is pending stays "uploading"
+            asset = asset_transition(asset_id=asset.pk, to=Status.UPLOADING, actor=owner, reason="upload started")
+        except IllegalTransition as error:
+            raise UploadError(f"A file cannot be uploaded to an asset that is {asset.status}.") from error
         key = f"originals/{asset.pk}/{uuid.uuid4().hex}"  # ours: never derived from the file name
         session = UploadSession.objects.create(
             asset=asset, owner=owner, key=key, original_filename=name, declared_size=size,
@@ -150,10 +148,9 @@ def _fail(session: UploadSession, reason: str) -> UploadSession:
     session.save(update_fields=["status", "error", "finalized_at"])
     asset = session.asset
     if asset.status in (Status.UPLOADING, Status.FAILED):
-        if asset.status == Status.UPLOADING:
-            asset.move_to(Status.FAILED)
         asset.attributes = {**asset.attributes, "upload_error": reason}
-        asset.save(update_fields=["status", "attributes", "updated_at"])
+        asset.save(update_fields=["attributes", "updated_at"])
+        session.asset = asset_transition(asset_id=asset.pk, to=Status.FAILED, actor=session.owner, reason=reason)
     transaction.on_commit(partial(_discard, session.key))
     return session
 
@@ -203,13 +200,13 @@ def upload_finalize(*, user: User, session_id: str) -> UploadSession:
         asset = session.asset
         asset.source_key, asset.source_size, asset.source_type = session.key, info.size, sniffed
         asset.original_filename = name
-        asset.move_to(Status.PROCESSING)
-        asset.version += 1
         asset.attributes = {k: v for k, v in asset.attributes.items() if k != "upload_error"}
-        asset.save()
+        asset.save(update_fields=["source_key", "source_size", "source_type", "original_filename", "attributes",
+                                  "updated_at"])
         session.status = UploadStatus.COMPLETE
         session.finalized_at = timezone.now()
         session.save(update_fields=["status", "finalized_at"])
         # The hook for processing: subscribers of asset_changed see change="uploaded".
-        transaction.on_commit(partial(announce_asset, asset.pk, "uploaded"))
+        session.asset = asset_transition(asset_id=asset.pk, to=Status.PROCESSING, actor=user,
+                                         reason=f"upload of “{name}” checked", change="uploaded")
     return session

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 from portal.accounts.models import User
 from portal.accounts.services import user_make_editor
 from portal.core.fragments import bump_generation
+from portal.library.lifecycle import assets_seed
 from portal.library.models import Asset, Collection, Kind, Status, Tag, Visibility
 from portal.library.services import unique_slug
 
@@ -78,19 +79,21 @@ class Command(BaseCommand):
             for title, text in COLLECTIONS
         ]
         now = timezone.now()
-        assets = []
+        assets, statuses = [], []
         for i in range(count):
             kind = list(Kind)[i % 4]
             title = f"{rng.choice(TREATMENTS[kind])} {rng.choice(SUBJECTS)} #{seed + i + 1}"
-            status = Status.PUBLISHED if rng.random() < 0.85 else rng.choice([Status.DRAFT, Status.READY])
+            # Metadata only, so no "ready" (that is what processing makes of a file): published or draft.
+            status = Status.PUBLISHED if rng.random() < 0.85 else Status.DRAFT
+            statuses.append(status)
             visibility = rng.choices(list(Visibility), weights=[85, 10, 5])[0]
             assets.append(Asset(
-                kind=kind, title=title, slug=unique_slug(title), owner=editor, status=status, visibility=visibility,
+                kind=kind, title=title, slug=unique_slug(title), owner=editor, visibility=visibility,
                 description=f"A demo {kind.label.lower()} about the {rng.choice(SUBJECTS).lower()}.",
                 featured=rng.random() < 0.05, attributes={"demo": True},
                 published_at=now - timedelta(hours=rng.randint(1, 24 * 365)) if status == Status.PUBLISHED else None,
             ))
-        Asset.objects.bulk_create(assets, batch_size=500)
+        assets_seed(assets=assets, statuses=statuses, actor=editor, reason="demo content seeded")
         for asset in assets:
             asset.tags.set(rng.sample(tags, rng.randint(1, 4)))
             asset.collections.set(rng.sample(collections, rng.randint(0, 2)))

@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandParser
 from portal.accounts.models import User
 from portal.integrations import s3
 from portal.jobs.services import job_create
+from portal.library.lifecycle import asset_transition
 from portal.library.models import Asset, Collection, Kind, Status, Tag
 from portal.library.services import asset_set_published, unique_slug
 from portal.processing.samples import make_audio, make_pdf, make_photo, make_video
@@ -67,7 +68,11 @@ class Command(BaseCommand):
         s3.upload_file(bucket=settings.S3_PRIVATE_BUCKET, key=key, path=path, content_type=content_type)
         Asset.objects.filter(pk=asset.pk).update(
             source_key=key, source_size=path.stat().st_size, source_type=content_type,
-            original_filename=f"{title}{path.suffix}", status=Status.PROCESSING)
+            original_filename=f"{title}{path.suffix}")
+        # Through the lifecycle, as an upload goes (draft → uploading → processing); not announced as
+        # "uploaded", which would queue a second run in a worker: the run happens here.
+        for step in (Status.UPLOADING, Status.PROCESSING):
+            asset_transition(asset_id=asset.pk, to=step, actor=editor, reason="demo media seeded")
         asset.tags.set(Tag.objects.order_by("?")[:2])
         asset.collections.set(Collection.objects.order_by("?")[:1])
         job = job_create(asset_id=asset.pk, queue=QUEUE_FOR_KIND[kind], enqueue=False)
