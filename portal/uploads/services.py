@@ -10,7 +10,6 @@ from functools import partial
 from typing import Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.template.defaultfilters import filesizeformat
 from django.urls import reverse
@@ -111,15 +110,15 @@ def upload_start(*, owner: User, filename: str, size: int, content_type: str,
     return UploadTicket(session=session, method="POST", url=post.url, fields=post.fields)
 
 
-def session_for(*, user: User, session_id: str) -> UploadSession:
+def session_for(*, user: User, session_id: uuid.UUID) -> UploadSession:
     """The user's own session; anyone else's is simply not found."""
     try:
         return UploadSession.objects.select_related("asset").get(pk=session_id, owner=user)
-    except (UploadSession.DoesNotExist, ValidationError, ValueError, TypeError) as error:  # a malformed UUID too
+    except UploadSession.DoesNotExist as error:
         raise UploadNotFound("No such upload.") from error
 
 
-def upload_part_urls(*, user: User, session_id: str, numbers: list[int]) -> dict[int, str]:
+def upload_part_urls(*, user: User, session_id: uuid.UUID, numbers: list[int]) -> dict[int, str]:
     session = session_for(user=user, session_id=session_id)
     if not session.is_multipart or session.status != UploadStatus.PENDING:
         raise UploadError("This upload is not waiting for parts.")
@@ -129,7 +128,7 @@ def upload_part_urls(*, user: User, session_id: str, numbers: list[int]) -> dict
                                      number=n, expires_s=settings.UPLOAD_POLICY_SECONDS) for n in numbers}
 
 
-def upload_parts(*, user: User, session_id: str) -> list[s3.Part]:
+def upload_parts(*, user: User, session_id: uuid.UUID) -> list[s3.Part]:
     """The parts S3 already holds, so an interrupted upload resumes instead of starting over."""
     session = session_for(user=user, session_id=session_id)
     if not session.is_multipart:
@@ -177,7 +176,7 @@ def _arrived(session: UploadSession) -> s3.ObjectInfo:
     return info
 
 
-def upload_finalize(*, user: User, session_id: str) -> UploadSession:
+def upload_finalize(*, user: User, session_id: uuid.UUID) -> UploadSession:
     """Check what really reached S3 and move the asset on. Safe to call twice (idempotent)."""
     with transaction.atomic():
         session = session_for(user=user, session_id=session_id)

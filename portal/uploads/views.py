@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.http import Http404, HttpResponse, JsonResponse
@@ -74,7 +75,7 @@ def _target_asset(request: HtmxHttpRequest) -> Asset | None:
 def upload_page(request: HtmxHttpRequest) -> HttpResponse:
     limits = {kind: mb * 1024 * 1024 for kind, mb in settings.UPLOAD_MAX_MB.items()}
     asset = _target_asset(request)
-    placeholder = "SESSION"  # uploader.js puts the session id here
+    placeholder = str(UUID(int=0))  # uploader.js puts the session id here (the route takes only UUIDs)
     config = {
         "startUrl": reverse("uploads:start"),
         "partsUrl": reverse("uploads:parts", args=[placeholder]),
@@ -106,7 +107,7 @@ def upload_start(request: HtmxHttpRequest) -> JsonResponse:
 
 @editor_required
 @require_http_methods(["GET", "POST"])
-def upload_parts(request: HtmxHttpRequest, session_id: str) -> JsonResponse:
+def upload_parts(request: HtmxHttpRequest, session_id: UUID) -> JsonResponse:
     """GET: the parts already stored (to resume). POST {"numbers": [...]}: presigned URLs for those parts."""
 
     def call() -> JsonResponse:
@@ -124,7 +125,7 @@ def upload_parts(request: HtmxHttpRequest, session_id: str) -> JsonResponse:
 
 @editor_required
 @require_POST
-def upload_finalize(request: HtmxHttpRequest, session_id: str) -> JsonResponse:
+def upload_finalize(request: HtmxHttpRequest, session_id: UUID) -> JsonResponse:
     def call() -> JsonResponse:
         session = services.upload_finalize(user=request.user, session_id=session_id)  # type: ignore[arg-type]
         body = {"session": str(session.pk), "asset": session.asset_id, "status": session.status,
@@ -138,7 +139,7 @@ def upload_finalize(request: HtmxHttpRequest, session_id: str) -> JsonResponse:
 
 @editor_required
 @require_POST
-def upload_cancel(request: HtmxHttpRequest, session_id: str) -> JsonResponse:
+def upload_cancel(request: HtmxHttpRequest, session_id: UUID) -> JsonResponse:
     """The editor removed the file: free the storage and the asset now, not at the next cleanup."""
 
     def call() -> JsonResponse:

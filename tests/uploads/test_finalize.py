@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
+from django.urls import Resolver404, resolve
 
 from portal.integrations import s3
 from portal.library.models import Asset, Status
@@ -39,7 +42,7 @@ def test_fewer_bytes_than_declared_fail_the_asset_and_delete_the_object(api, set
     reason = "“cut.png” arrived with 1,000 bytes instead of 2,000: the upload was cut short. Try again."
     assert response.status_code == 422
     assert response.json()["error"] == reason
-    assert (asset.status, asset.attributes["upload_error"], asset.source_key) == (Status.FAILED, reason, "")
+    assert (asset.status, asset.upload_error, asset.source_key) == (Status.FAILED, reason, "")
     assert not stored(settings, ticket["key"])
 
 
@@ -52,7 +55,7 @@ def test_html_named_png_is_refused_as_not_really_an_image(api, settings, media_f
     assert response.status_code == 422
     assert response.json()["error"] == "“photo.png” is not really an image: its content is text/html."
     assert (asset.status, asset.source_key) == (Status.FAILED, "")
-    assert "is not really an image" in asset.attributes["upload_error"]
+    assert "is not really an image" in asset.upload_error
     assert not stored(settings, ticket["key"])
 
 
@@ -67,7 +70,7 @@ def test_a_failed_asset_takes_a_new_upload_and_completes(api, media_files, djang
     assert second["asset"] == first["asset"]
     assert second["key"] != first["key"]
     assert (asset.status, asset.source_key) == (Status.PROCESSING, second["key"])
-    assert "upload_error" not in asset.attributes
+    assert asset.upload_error == ""
 
 
 def test_finalize_before_the_file_arrived_is_a_400_and_the_upload_stays_open(api, media_files):
@@ -135,8 +138,23 @@ def test_visitors_cannot_touch_a_session(api, client, client_as, visitor, media_
     assert UploadSession.objects.get(pk=ticket["session"]).status == UploadStatus.PENDING
 
 
-@pytest.mark.parametrize("session", ["not-a-uuid", "0", "%2e%2e", "00000000-0000-0000-0000-000000000000"])
-def test_a_malformed_or_unknown_session_id_is_a_404_json_answer(api, session):
-    response = finalize(api, session)
+def test_an_unknown_session_id_is_a_404_json_answer(api):
+    response = finalize(api, "00000000-0000-0000-0000-000000000000")
     assert response.status_code == 404
     assert response.json() == {"error": "No such upload."}
+
+
+@pytest.mark.parametrize("session", ["not-a-uuid", "0", "%2e%2e", "00000000-0000-0000-0000-00000000000g"])
+def test_a_malformed_session_id_matches_no_route(api, session):
+    for action in ("finalize", "parts", "cancel"):
+        with pytest.raises(Resolver404):
+            resolve(f"/studio/uploads/{session}/{action}/")
+    assert finalize(api, session).status_code == 404
+
+
+def test_the_views_get_the_session_id_as_a_uuid():
+    session = uuid.uuid4()
+    for action in ("finalize", "parts", "cancel"):
+        match = resolve(f"/studio/uploads/{session}/{action}/")
+        assert match.kwargs == {"session_id": session}
+        assert isinstance(match.kwargs["session_id"], uuid.UUID)

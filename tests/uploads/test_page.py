@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import uuid
 from collections.abc import Callable
 
 from django.test import Client
@@ -32,8 +33,10 @@ def test_page_lists_each_kinds_limit_says_javascript_is_needed_and_configures_th
     assert 'role="status"' in html
     config = config_of(html)
     assert config["startUrl"] == "/studio/uploads/"
-    assert config["partsUrl"] == "/studio/uploads/SESSION/parts/"
-    assert config["finalizeUrl"] == "/studio/uploads/SESSION/finalize/"
+    placeholder = config["placeholder"]  # a UUID: the session routes take nothing else
+    assert str(uuid.UUID(placeholder)) == placeholder
+    assert config["partsUrl"] == f"/studio/uploads/{placeholder}/parts/"
+    assert config["finalizeUrl"] == f"/studio/uploads/{placeholder}/finalize/"
     assert config["asset"] is None
     assert config["csrfToken"]
     assert re.search(r'src="/static/vendor/uppy/uppy-6\.0\.1\.min(\.[0-9a-f]+)?\.js"', html)
