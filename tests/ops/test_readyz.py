@@ -53,12 +53,38 @@ def test_readyz_reports_each_dependency_and_reveals_nothing_else(client: Client)
         assert secret_or_detail not in text
 
 
-def test_readyz_is_answered_from_a_one_second_memo_between_probes(client: Client):
+class _Clock:
+    """readiness's own view of time: monotonic() moved by the test, perf_counter() real."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def monotonic(self) -> float:
+        return self.now
+
+    perf_counter = staticmethod(time.perf_counter)
+
+
+def test_readyz_is_answered_from_a_one_second_memo_between_probes(client: Client, monkeypatch):
+    clock = _Clock()
+    monkeypatch.setattr(readiness, "time", clock)  # this module's name only; nothing else's clock
+    probes = []
+    real_cache_check = readiness.CHECKS["cache"]
+
+    def counted_cache_check() -> None:  # the real round trip to Redis, counted
+        probes.append(clock.now)
+        real_cache_check()
+
+    monkeypatch.setitem(readiness.CHECKS, "cache", counted_cache_check)
     first = json.loads(client.get("/readyz").content)
+    clock.now += readiness.POLL_MEMO_SECONDS - 0.01
     second = json.loads(client.get("/readyz").content)
-    assert second == first, "the same probe, latencies and all, when polled again within a second"
-    time.sleep(readiness.POLL_MEMO_SECONDS)
-    assert json.loads(client.get("/readyz").content)["checks"] != first["checks"]
+    assert len(probes) == 1, "polled again within the memo: no second round of probes"
+    assert second == first
+    clock.now += 0.01
+    third = json.loads(client.get("/readyz").content)
+    assert len(probes) == 2, "the memo expired: the dependencies are probed again"
+    assert third["status"] == "ok"
 
 
 @pytest.mark.parametrize(("server", "check"), [("redis", "cache"), ("opensearch", "search"), ("ferretdb", "mongodb"),
