@@ -17,7 +17,6 @@ from django.utils import timezone
 from portal.analytics.models import OutboxEntry, Stream
 from portal.integrations import mongo
 from portal.library.models import Asset
-from portal.processing.rawmeta import current_version
 
 SHORT_TTL = 60
 PAGE_TIMEOUT = 1.0  # seconds an asset page waits for MongoDB before showing its note instead
@@ -157,7 +156,7 @@ def technical_metadata(*, asset: Asset) -> dict[str, Any] | None:
     """The latest raw metadata document of an asset (without its text), or None when there is none
     yet. The document of the asset's current processing run is cached under that run: it never
     changes. An older one (the current run's is still in the outbox) is shown but not cached."""
-    key = _key("raw", asset.pk, asset.attributes.get("renditions_prefix", ""))
+    key = _key("raw", asset.pk, asset.renditions_version)
     cached: dict[str, Any] | None = cache.get(key)
     if cached is None:
         found = mongo.find(mongo.RAW_METADATA, {"asset_id": asset.pk}, projection={"text": 0},
@@ -165,7 +164,7 @@ def technical_metadata(*, asset: Asset) -> dict[str, Any] | None:
         if not found:
             return None
         cached = found[0]
-        if int(cached.get("version", 0)) >= current_version(asset):
+        if int(cached.get("version", 0)) >= asset.renditions_version:
             cache.set(key, cached, 24 * 3600)
     return cached
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
 from django.urls import reverse
@@ -116,6 +117,19 @@ class Asset(models.Model):
     original_filename = models.CharField(max_length=255, blank=True)
     # Where the CDN serves it from while published and public (a copy in the public bucket).
     public_key = models.CharField(max_length=200, blank=True)
+    # What processing made of the file: written by portal.processing only, read by media, search
+    # and analytics. The run (job) whose outputs are current, their folder in the private bucket,
+    # their paths relative to it, and the metadata pages show (duration, size, codecs, peaks...).
+    renditions_job = models.ForeignKey("jobs.Job", null=True, blank=True, on_delete=models.SET_NULL,
+                                       related_name="+")
+    renditions_prefix = models.CharField(max_length=200, blank=True)
+    renditions = ArrayField(models.CharField(max_length=300), default=list, blank=True)
+    media = models.JSONField(default=dict, blank=True)
+    # Why the last upload or processing run failed, in words for the editor; empty otherwise.
+    upload_error = models.TextField(blank=True)
+    processing_error = models.TextField(blank=True)
+    # The demo command that made it ("seed_demo", "seed_demo_media"); empty for real content.
+    seeded_by = models.CharField(max_length=40, blank=True)
     tags = models.ManyToManyField(Tag, related_name="assets", blank=True)
     collections = models.ManyToManyField(Collection, related_name="assets", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -148,6 +162,18 @@ class Asset(models.Model):
     @property
     def has_file(self) -> bool:
         return bool(self.source_key)
+
+    @property
+    def renditions_version(self) -> int:
+        """The processing run whose outputs are current (raw metadata is stored per run); 0 if none."""
+        return self.renditions_job_id or 0
+
+    def rendition_key(self, relative: str) -> str | None:
+        """The private-bucket key of one of the current renditions ("hls/master.m3u8"), or None
+        when the current run made no such file."""
+        if not self.renditions_prefix or relative not in self.renditions:
+            return None
+        return self.renditions_prefix + relative
 
     @property
     def is_public_media(self) -> bool:

@@ -15,10 +15,11 @@ from portal.library.models import Asset
 def playlist_for_viewer(*, asset: Asset, relative: str, playlist_url: Callable[[str], str]) -> str | None:
     """The playlist at `relative` with its URIs rewritten: sub-playlists to `playlist_url(relative)`
     (served by us again), segments to presigned GETs. None when it is not one of the asset's playlists."""
-    prefix = asset.attributes.get("renditions_prefix", "")
-    if not prefix or not relative.endswith(".m3u8") or relative not in asset.attributes.get("renditions", []):
+    key = asset.rendition_key(relative)
+    if key is None or not relative.endswith(".m3u8"):
         return None
-    text = s3.read(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + relative).decode("utf-8", "replace")
+    prefix = asset.renditions_prefix
+    text = s3.read(bucket=settings.S3_PRIVATE_BUCKET, key=key).decode("utf-8", "replace")
     base = posixpath.dirname(relative)
     lines = []
     for line in text.splitlines():

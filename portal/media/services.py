@@ -51,8 +51,8 @@ def media_publication_sync(*, asset_id: int, deleted: bool = False, reprocessed:
         s3.copy(source_bucket=settings.S3_PRIVATE_BUCKET, source_key=asset.source_key,
                 bucket=settings.S3_PUBLIC_BUCKET, key=key)
         # Renditions keep their relative layout, so HLS playlists' relative URIs work from the CDN.
-        prefix = asset.attributes.get("renditions_prefix", "")
-        for relative in asset.attributes.get("renditions", []) if prefix else []:
+        prefix = asset.renditions_prefix
+        for relative in asset.renditions if prefix else []:
             s3.copy(source_bucket=settings.S3_PRIVATE_BUCKET, source_key=prefix + relative,
                     bucket=settings.S3_PUBLIC_BUCKET, key=public_rendition_key(key, relative))
         Asset.objects.filter(pk=asset.pk).update(public_key=key)  # not an edit: no version bump
@@ -99,11 +99,11 @@ def media_url(*, asset: Asset, download: bool = False) -> str | None:
 def rendition_url(*, asset: Asset, relative: str) -> str | None:
     """A rendition's URL (poster, thumbnail, preview…): the CDN for public media, else a short-lived
     signed URL. Call only after the viewer's permission check (or for listed assets)."""
-    prefix = asset.attributes.get("renditions_prefix")
-    if not prefix or relative not in asset.attributes.get("renditions", []):
+    key = asset.rendition_key(relative)
+    if key is None:
         return None
     if asset.is_public_media and asset.public_key:
         return cdn.url(public_rendition_key(asset.public_key, relative))
-    return s3.presigned_get(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + relative,
+    return s3.presigned_get(bucket=settings.S3_PRIVATE_BUCKET, key=key,
                             expires_s=settings.PRIVATE_URL_SECONDS, filename=relative.rsplit("/", 1)[-1],
                             inline=True)

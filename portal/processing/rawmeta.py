@@ -1,6 +1,6 @@
 """The complete raw metadata of one asset version, as one document for MongoDB.
 
-The pipeline keeps a small, clean subset in asset.attributes["media"] (what pages filter and sort
+The pipeline keeps a small, clean subset in Asset.media (what pages filter and sort
 on). This module keeps everything else the tools say: the whole ffprobe answer (format, streams,
 chapters), every EXIF IFD including GPS and maker data, XMP, all of pdfinfo, and the extracted
 text. The schema below is checked in code (FerretDB has no $jsonSchema validators), and the
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import logging
-import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -45,15 +44,6 @@ class InvalidRawMetadata(ValueError):
 
 def document_id(asset_id: int, version: int) -> str:
     return f"{asset_id}:{version}"
-
-
-JOB_IN_PREFIX = re.compile(r"^renditions/\d+/(\d+)/$")
-
-
-def current_version(asset: Any) -> int:
-    """The version (processing job) whose outputs the asset uses now; 0 if it was never processed."""
-    found = JOB_IN_PREFIX.match(str(asset.attributes.get("renditions_prefix", "")))
-    return int(found.group(1)) if found else 0
 
 
 def extract_raw(kind: str, src: Path) -> tuple[dict[str, Any], str | None, list[str]]:

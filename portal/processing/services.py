@@ -36,6 +36,9 @@ QUEUE_FOR_KIND: dict[str, str] = {
 }
 
 
+# The asset's fields this module owns: written here only, read by media, search and analytics.
+RENDITION_FIELDS = ("renditions_job", "renditions_prefix", "renditions", "media", "processing_error")
+
 ORIGINAL_MISSING = "The uploaded file is no longer in storage, so it cannot be processed: upload it again."
 GAVE_UP_STORAGE = "Storage could not be reached, so processing stopped after several tries. Retry when it is back."
 GAVE_UP_TOOL = "A processing tool is missing on our workers, so processing stopped. Retry once it is installed."
@@ -101,8 +104,8 @@ def processing_run(*, job_id: int) -> None:
                 s3.upload_file(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + relative, path=out / relative,
                                content_type=content_type)
                 progress("store", 90 + 10 * (index + 1) // max(len(outputs), 1))
-        _record(asset_id=asset.pk, prefix=prefix, metadata=result.metadata(), outputs=[r for r, _ in outputs],
-                raw_document=raw_document)
+        _record(asset_id=asset.pk, job_id=job.pk, prefix=prefix, metadata=result.metadata(),
+                outputs=[r for r, _ in outputs], raw_document=raw_document)
     except JobStopped:
         log.info("processing job %s stopped: it was cancelled", job_id)
         return
@@ -160,16 +163,14 @@ def _raw_metadata(asset: Asset, job: Job, source: Path) -> dict[str, Any] | None
         return None
 
 
-def _record(*, asset_id: int, prefix: str, metadata: dict[str, object], outputs: list[str],
+def _record(*, asset_id: int, job_id: int, prefix: str, metadata: dict[str, object], outputs: list[str],
             raw_document: dict[str, Any] | None = None) -> None:
     with transaction.atomic():
         asset = Asset.objects.select_for_update().get(pk=asset_id)
-        previous = asset.attributes.get("renditions_prefix")
-        asset.attributes = {
-            **{k: v for k, v in asset.attributes.items() if k not in ("processing_error",)},
-            "media": metadata, "renditions_prefix": prefix, "renditions": outputs,
-        }
-        asset.save(update_fields=["attributes", "updated_at"])
+        previous = asset.renditions_prefix
+        asset.renditions_job_id, asset.renditions_prefix, asset.renditions = job_id, prefix, outputs
+        asset.media, asset.processing_error = metadata, ""
+        asset.save(update_fields=[*RENDITION_FIELDS, "updated_at"])
         if raw_document is not None:  # to MongoDB through the outbox: an outage there cannot fail the job
             raw_metadata_enqueue(document=raw_document)
         if asset.status == Status.PROCESSING:  # a re-run of a ready or published asset keeps its state
@@ -191,8 +192,8 @@ def _delete_prefix(prefix: str) -> None:
 def _mark_failed(*, asset_id: int, reason: str) -> None:
     with transaction.atomic():
         asset = Asset.objects.select_for_update().get(pk=asset_id)
-        asset.attributes = {**asset.attributes, "processing_error": reason}
-        asset.save(update_fields=["attributes", "updated_at"])
+        asset.processing_error = reason
+        asset.save(update_fields=["processing_error", "updated_at"])
         if asset.status == Status.PROCESSING:
             asset_transition(asset_id=asset.pk, to=Status.FAILED, actor=None, reason=reason, change="failed")
         else:  # a failed re-run leaves a ready or published asset as it was

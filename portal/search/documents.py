@@ -29,11 +29,11 @@ def _clean(text: str) -> str:
 
 
 def extracted_text(asset: Asset) -> str:
-    prefix = asset.attributes.get("renditions_prefix")
-    if not prefix or TEXT_RENDITION not in asset.attributes.get("renditions", []):
+    key = asset.rendition_key(TEXT_RENDITION)
+    if key is None:
         return ""
     try:
-        data = s3.read(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + TEXT_RENDITION, max_bytes=MAX_TEXT_BYTES)
+        data = s3.read(bucket=settings.S3_PRIVATE_BUCKET, key=key, max_bytes=MAX_TEXT_BYTES)
     except s3.StorageError:  # index the rest now; a later change or reindex brings the text
         log.warning("could not read the extracted text of asset %s", asset.pk, exc_info=True)
         return ""
@@ -51,7 +51,7 @@ def _location(media: dict[str, Any]) -> dict[str, float] | None:
 
 def asset_document(asset: Asset, *, text: str | None = None) -> dict[str, Any]:
     """The index document. Call with tags, collections and owner loaded (see `with_relations`)."""
-    media = asset.attributes.get("media") or {}
+    media = asset.media or {}
     tags = list(asset.tags.all())
     collections = list(asset.collections.all())
     return {

@@ -64,8 +64,8 @@ def upload_abandon(*, session_id: uuid.UUID, now: datetime, reason: str = "") ->
         asset = Asset.objects.select_for_update().get(pk=session.asset_id)
         still_pending = UploadSession.objects.filter(asset_id=asset.pk, status=UploadStatus.PENDING).exists()
         if asset.status == Status.UPLOADING and not still_pending:
-            asset.attributes = {**asset.attributes, "upload_error": reason}
-            asset.save(update_fields=["attributes", "updated_at"])
+            asset.upload_error = reason
+            asset.save(update_fields=["upload_error", "updated_at"])
             asset_transition(asset_id=asset.pk, to=Status.FAILED, actor=None, reason=reason)
     _free_storage(session)
     return True

@@ -147,8 +147,8 @@ def _fail(session: UploadSession, reason: str) -> UploadSession:
     session.save(update_fields=["status", "error", "finalized_at"])
     asset = session.asset
     if asset.status in (Status.UPLOADING, Status.FAILED):
-        asset.attributes = {**asset.attributes, "upload_error": reason}
-        asset.save(update_fields=["attributes", "updated_at"])
+        asset.upload_error = reason
+        asset.save(update_fields=["upload_error", "updated_at"])
         session.asset = asset_transition(asset_id=asset.pk, to=Status.FAILED, actor=session.owner, reason=reason)
     transaction.on_commit(partial(_discard, session.key))
     return session
@@ -199,8 +199,8 @@ def upload_finalize(*, user: User, session_id: uuid.UUID) -> UploadSession:
         asset = session.asset
         asset.source_key, asset.source_size, asset.source_type = session.key, info.size, sniffed
         asset.original_filename = name
-        asset.attributes = {k: v for k, v in asset.attributes.items() if k != "upload_error"}
-        asset.save(update_fields=["source_key", "source_size", "source_type", "original_filename", "attributes",
+        asset.upload_error = ""
+        asset.save(update_fields=["source_key", "source_size", "source_type", "original_filename", "upload_error",
                                   "updated_at"])
         session.status = UploadStatus.COMPLETE
         session.finalized_at = timezone.now()

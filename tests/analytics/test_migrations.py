@@ -19,6 +19,7 @@ from django.db import connection
 
 from portal.analytics.models import AssetCameraModel, MigrationCheckpoint
 from portal.integrations import mongo, s3
+from portal.jobs.models import Job
 from portal.library.models import Asset, Kind, Status
 from portal.processing.samples import make_audio, make_photo
 from tests.factories import UserFactory
@@ -117,9 +118,11 @@ def test_backfill_reads_originals_from_s3_skips_what_is_stored_and_reports_missi
     for kind, path, content_type in ((Kind.IMAGE, photo, "image/jpeg"), (Kind.AUDIO, sound, "audio/mp4")):
         key = f"originals/test-{uuid.uuid4().hex}"
         s3.put(bucket=settings.S3_PRIVATE_BUCKET, key=key, body=path.read_bytes(), content_type=content_type)
-        assets.append(Asset.objects.create(kind=kind, title=kind, slug=f"b-{uuid.uuid4().hex}", owner=owner,
-                                           source_key=key, source_size=path.stat().st_size, source_type=content_type,
-                                           attributes={"renditions_prefix": f"renditions/1/{40 + len(assets)}/"}))
+        asset = Asset.objects.create(kind=kind, title=kind, slug=f"b-{uuid.uuid4().hex}", owner=owner,
+                                     source_key=key, source_size=path.stat().st_size, source_type=content_type)
+        asset.renditions_job = Job.objects.create(asset=asset, status="succeeded")  # the run its outputs are from
+        asset.save()
+        assets.append(asset)
     Asset.objects.create(kind=Kind.VIDEO, title="no file", slug=f"n-{uuid.uuid4().hex}", owner=owner)
 
     assert "would write 2 documents" in run("backfill_raw_metadata", "--dry-run")
@@ -128,21 +131,22 @@ def test_backfill_reads_originals_from_s3_skips_what_is_stored_and_reports_missi
     assert "wrote 2 documents" in output
     assert "verify: postgresql 2 rows" in output
     assert "verify: OK" in output
-    image = mongo.find_one(mongo.RAW_METADATA, {"_id": f"{assets[0].pk}:40"})
+    image = mongo.find_one(mongo.RAW_METADATA, {"_id": f"{assets[0].pk}:{assets[0].renditions_job_id}"})
     assert image is not None
     assert image["raw"]["image"]["exif"]["main"]["Make"] == "Portal Camera Co"
-    audio = mongo.find_one(mongo.RAW_METADATA, {"_id": f"{assets[1].pk}:41"})
+    audio = mongo.find_one(mongo.RAW_METADATA, {"_id": f"{assets[1].pk}:{assets[1].renditions_job_id}"})
     assert audio is not None
     assert audio["raw"]["ffprobe"]["streams"][0]["codec_name"] == "aac"
 
     assert "wrote 0 documents; 2 already stored" in run("backfill_raw_metadata", "--restart")
 
     s3.delete(bucket=settings.S3_PRIVATE_BUCKET, key=assets[1].source_key)
-    Asset.objects.filter(pk=assets[1].pk).update(attributes={"renditions_prefix": "renditions/1/99/"})
+    rerun = Job.objects.create(asset=assets[1], status="succeeded")
+    Asset.objects.filter(pk=assets[1].pk).update(renditions_job=rerun)
     out = io.StringIO()
     with pytest.raises(CommandError, match="1 mismatches"):
         call_command("backfill_raw_metadata", "--restart", stdout=out, stderr=io.StringIO())
-    assert f"{assets[1].pk}:99: postgresql" in out.getvalue()
+    assert f"{assets[1].pk}:{rerun.pk}: postgresql" in out.getvalue()
 
 
 def _database_url() -> str:

@@ -91,7 +91,7 @@ def test_a_play_report_is_validated_and_rate_limited(asset_factory, client_as, v
 
 def test_the_asset_page_shows_technical_metadata_and_editors_see_figures(client, client_as, editor, asset_factory,
                                                                          mongo_db):
-    asset = asset_factory(kind=Kind.IMAGE, source_key="originals/x/y", attributes={"renditions_prefix": "r/1/"})
+    asset = asset_factory(kind=Kind.IMAGE, source_key="originals/x/y")
     mongo.replace(mongo.RAW_METADATA, {"_id": f"{asset.pk}:1", "asset_id": asset.pk, "version": 1,
                                        "raw": {"image": {"format": "JPEG", "exif": {"main": {"Model": "PC-1"},
                                                "gpsinfo": {"GPSLatitudeRef": "N"}}}}, "notes": []})

@@ -14,6 +14,7 @@ from portal.analytics import selectors
 from portal.analytics.models import OutboxEntry
 from portal.analytics.services import outbox_ship_all, raw_metadata_enqueue
 from portal.integrations import mongo, s3
+from portal.jobs.models import Job
 from portal.jobs.services import job_create
 from portal.library.models import Kind, Status
 from portal.processing.rawmeta import MAX_DOCUMENT_BYTES, build_document, extract_raw
@@ -149,13 +150,15 @@ def test_bytes_and_lone_surrogates_from_a_reader_become_storable_text(mongo_db):
 
 @pytest.mark.django_db
 def test_technical_metadata_is_cached_only_once_the_current_runs_document_arrived(mongo_db, asset_factory):
-    asset = asset_factory(attributes={"renditions_prefix": "renditions/1/7/"})
-    asset.attributes["renditions_prefix"] = f"renditions/{asset.pk}/7/"  # processing run (job) 7
-    older = {"_id": f"{asset.pk}:6", "asset_id": asset.pk, "version": 6, "raw": {"image": {"width": 1}}}
+    asset = asset_factory()
+    run_6, run_7 = (Job.objects.create(asset=asset, status="succeeded") for _ in range(2))
+    asset.renditions_job = run_7  # the processing run whose outputs are current
+    older = {"_id": f"{asset.pk}:{run_6.pk}", "asset_id": asset.pk, "version": run_6.pk, "raw": {"image": {"width": 1}}}
     mongo.bulk_upsert(mongo.RAW_METADATA, [older], replace=True)
-    assert selectors.technical_metadata(asset=asset)["version"] == 6  # shown while run 7's is on its way
-    current = {"_id": f"{asset.pk}:7", "asset_id": asset.pk, "version": 7, "raw": {"image": {"width": 2}}}
+    assert selectors.technical_metadata(asset=asset)["version"] == run_6.pk  # shown while run 7's is on its way
+    current = {"_id": f"{asset.pk}:{run_7.pk}", "asset_id": asset.pk, "version": run_7.pk,
+               "raw": {"image": {"width": 2}}}
     mongo.bulk_upsert(mongo.RAW_METADATA, [current], replace=True)
-    assert selectors.technical_metadata(asset=asset)["version"] == 7  # the older one was not cached
+    assert selectors.technical_metadata(asset=asset)["version"] == run_7.pk  # the older one was not cached
     mongo.delete_many(mongo.RAW_METADATA, {"_id": current["_id"]})
-    assert selectors.technical_metadata(asset=asset)["version"] == 7  # the current run's is cached
+    assert selectors.technical_metadata(asset=asset)["version"] == run_7.pk  # the current run's is cached

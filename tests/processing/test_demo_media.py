@@ -10,13 +10,13 @@ def test_demo_media_goes_through_the_real_pipeline_once(capsys):
     call_command("seed_demo", count=4)
     call_command("seed_demo_media", video_seconds=2)
     call_command("seed_demo_media", video_seconds=2)
-    media = Asset.objects.filter(attributes__demo_media=True)
+    media = Asset.objects.filter(seeded_by="seed_demo_media")
     assert media.count() == 12
     assert set(media.values_list("status", flat=True)) == {Status.PUBLISHED}
     video = media.filter(kind=Kind.VIDEO).first()
-    assert video.attributes["media"]["hls"]["master"] in video.attributes["renditions"]
+    assert video.media["hls"]["master"] in video.renditions
     image = media.filter(kind=Kind.IMAGE).first()
-    assert image.attributes["media"]["gps"] is not None
+    assert image.media["gps"] is not None
     audio = media.filter(kind=Kind.AUDIO).first()
-    assert max(audio.attributes["media"]["peaks"]) > 0.3
+    assert max(audio.media["peaks"]) > 0.3
     assert "Demo media already present" in capsys.readouterr().out

@@ -36,12 +36,14 @@ def test_an_image_is_processed_into_renditions_in_storage(asset_factory, tmp_pat
     job.refresh_from_db()
     assert (job.status, job.percent) == ("succeeded", 100)
     assert asset.status == Status.READY
-    media = asset.attributes["media"]
+    media = asset.media
     assert (media["width"], media["height"]) == (640, 480)
     assert media["gps"] == pytest.approx({"lat": 52.37, "lon": 4.89}, abs=1e-4)
-    prefix = asset.attributes["renditions_prefix"]
+    prefix = asset.renditions_prefix
     assert prefix == f"renditions/{asset.pk}/{job.pk}/"
-    for relative in asset.attributes["renditions"]:
+    assert asset.renditions_job_id == job.pk  # the current run is a foreign key, never read out of the prefix
+    assert asset.attributes == {}  # rendition state lives in typed fields only
+    for relative in asset.renditions:
         assert s3.head(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + relative) is not None
 
 
@@ -57,7 +59,7 @@ def test_a_corrupt_file_fails_the_job_with_a_reason_and_the_asset_can_be_retried
     assert job.status == "failed"
     assert job.error
     assert asset.status == Status.FAILED
-    assert asset.attributes["processing_error"] == job.error
+    assert asset.processing_error == job.error
 
 
 def test_running_a_job_twice_records_one_set_of_outputs(asset_factory, tmp_path):
@@ -69,5 +71,5 @@ def test_running_a_job_twice_records_one_set_of_outputs(asset_factory, tmp_path)
     processing_run(job_id=job.pk)
     asset.refresh_from_db()
     keys = [o.key for o in s3.list_objects(bucket=settings.S3_PRIVATE_BUCKET, prefix=f"renditions/{asset.pk}/")]
-    assert len(keys) == len(asset.attributes["renditions"])  # overwritten, not doubled
+    assert len(keys) == len(asset.renditions)  # overwritten, not doubled
     assert Job.objects.get(pk=job.pk).attempts == 2

@@ -127,7 +127,7 @@ def test_extracted_document_text_is_read_from_its_rendition(asset_factory, searc
     s3.put(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + "text.txt",
            body=b"Page one.\fThe committee approved the new footbridge.", content_type="text/plain")
     try:
-        asset.attributes = {"renditions_prefix": prefix, "renditions": ["text.txt"], "media": {"page_count": 2}}
+        asset.renditions_prefix, asset.renditions, asset.media = prefix, ["text.txt"], {"page_count": 2}
         asset.save()
         search_index_asset(asset_id=asset.pk, refresh=True)
         results = search_run(query=SearchQuery(text="footbridge"))

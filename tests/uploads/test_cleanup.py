@@ -51,7 +51,7 @@ def test_a_stale_post_upload_is_abandoned_its_object_deleted_and_its_asset_faile
     reason = "The upload of “gone.png” was never finished. Upload the file again."
     assert report == {**NOTHING, "abandoned_sessions": 1}
     assert (session.status, session.error) == (UploadStatus.ABANDONED, reason)
-    assert (asset.status, asset.attributes["upload_error"]) == (Status.FAILED, reason)
+    assert (asset.status, asset.upload_error) == (Status.FAILED, reason)
     assert s3.head(bucket=bucket, key=ticket["key"]) is None
 
 

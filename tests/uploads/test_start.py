@@ -111,7 +111,7 @@ def test_cancelling_frees_the_asset_at_once(api, editor):
     assert response.json()["cancelled"] is True
     asset = Asset.objects.get(pk=ticket["asset"])
     assert asset.status == Status.FAILED
-    assert "was cancelled" in asset.attributes["upload_error"]
+    assert "was cancelled" in asset.upload_error
     assert UploadSession.objects.get().status == "abandoned"
 
 

@@ -45,7 +45,7 @@ def test_broken_inputs_fail_once_with_a_readable_reason_and_the_worker_keeps_ser
         assert len(job.error) < 400, f"{name}: {job.error!r}"
         job.asset.refresh_from_db()
         assert job.asset.status == Status.FAILED, name
-        assert job.asset.attributes["processing_error"] == job.error
+        assert job.asset.processing_error == job.error
         assert not rendition_keys(job.asset), name
 
     good = uploaded(kind=Kind.IMAGE, body=make_photo(tmp_path / "ok.jpg", size=(640, 480)).read_bytes(),

@@ -47,9 +47,9 @@ def test_a_worker_killed_mid_hls_leaves_the_job_to_the_next_worker_which_finishe
     assert (job.status, job.attempts, job.percent) == (JobStatus.SUCCEEDED, 2, 100)
     asset.refresh_from_db()
     assert asset.status == Status.READY
-    prefix = asset.attributes["renditions_prefix"]
+    prefix = asset.renditions_prefix
     assert prefix == f"renditions/{asset.pk}/{job.pk}/"
-    listed = {prefix + relative for relative in asset.attributes["renditions"]}
+    listed = {prefix + relative for relative in asset.renditions}
     assert any(key.endswith(".ts") for key in listed)
     assert any(key.endswith("master.m3u8") for key in listed)
     assert rendition_keys(asset) == listed, "every listed rendition is stored, and nothing else (no duplicates)"
@@ -76,8 +76,8 @@ def test_s3_down_when_the_job_starts_is_retried_and_the_job_succeeds_once_it_is_
     assert job.attempts >= 2
     asset.refresh_from_db()
     assert asset.status == Status.READY
-    prefix = asset.attributes["renditions_prefix"]
-    assert rendition_keys(asset) == {prefix + relative for relative in asset.attributes["renditions"]}
+    prefix = asset.renditions_prefix
+    assert rendition_keys(asset) == {prefix + relative for relative in asset.renditions}
 
 
 def test_s3_down_for_longer_than_the_retries_fails_the_job_with_a_reason_instead_of_leaving_it_running(
@@ -94,4 +94,4 @@ def test_s3_down_for_longer_than_the_retries_fails_the_job_with_a_reason_instead
     assert job.error == GAVE_UP_STORAGE
     asset.refresh_from_db()
     assert asset.status == Status.FAILED
-    assert asset.attributes["processing_error"] == GAVE_UP_STORAGE
+    assert asset.processing_error == GAVE_UP_STORAGE

@@ -29,8 +29,8 @@ def rendition_url(asset: Asset, relative: str) -> str:
 @register.simple_tag
 def hls_url(asset: Asset) -> str:
     """The master playlist: from the CDN for public media, else from the portal (segments signed)."""
-    master = (asset.attributes.get("media") or {}).get("hls", {}).get("master")
-    if not master or master not in asset.attributes.get("renditions", []):
+    master = (asset.media or {}).get("hls", {}).get("master")
+    if not master or asset.rendition_key(master) is None:
         return ""
     if asset.is_public_media and asset.public_key:
         return build_rendition_url(asset=asset, relative=master) or ""
@@ -40,7 +40,7 @@ def hls_url(asset: Asset) -> str:
 @register.simple_tag
 def waveform(asset: Asset) -> SafeString:
     """The audio's peaks as an SVG drawing (bars mirrored around the middle line)."""
-    peaks = (asset.attributes.get("media") or {}).get("peaks") or []
+    peaks = (asset.media or {}).get("peaks") or []
     if not peaks:
         return SafeString("")
     bars = format_html_join("", '<rect x="{}" y="{}" width="2" height="{}"/>', (
@@ -56,6 +56,6 @@ THUMBNAILS = {"image": "thumb.jpg", "video": "poster.jpg", "document": "thumbnai
 def card_thumbnail(asset: Asset) -> str:
     """A listing card's picture: CDN URLs only (cards are cached and shared; a signed URL would expire)."""
     relative = THUMBNAILS.get(asset.kind)
-    if not relative or not asset.public_key or relative not in asset.attributes.get("renditions", []):
+    if not relative or not asset.public_key or asset.rendition_key(relative) is None:
         return ""
     return cdn.url(public_rendition_key(asset.public_key, relative))

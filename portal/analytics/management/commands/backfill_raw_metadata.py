@@ -16,7 +16,7 @@ from django.db.models import QuerySet
 from portal.analytics.migrating import Checkpoint, MigrationCommand, Side, chunked, pause, progress
 from portal.integrations import mongo, s3
 from portal.library.models import Asset
-from portal.processing.rawmeta import build_document, current_version, document_id, extract_raw
+from portal.processing.rawmeta import build_document, document_id, extract_raw
 
 NAME = "backfill_raw_metadata"
 
@@ -39,11 +39,11 @@ class Command(MigrationCommand):
         written = skipped = 0
         with progress(todo.count(), description="raw metadata", out=self.stderr) as bar:
             for batch in chunked(todo.iterator(chunk_size=size), size):
-                ids = [document_id(asset.pk, current_version(asset)) for asset in batch]
+                ids = [document_id(asset.pk, asset.renditions_version) for asset in batch]
                 found = mongo.find(mongo.RAW_METADATA, {"_id": {"$in": ids}}, projection={"_id": 1})
                 stored = {document["_id"] for document in found}
                 read = [self._read(asset) for asset in batch
-                        if document_id(asset.pk, current_version(asset)) not in stored]
+                        if document_id(asset.pk, asset.renditions_version) not in stored]
                 documents = [document for document in read if document is not None]
                 if not dry_run:
                     mongo.bulk_upsert(mongo.RAW_METADATA, documents, replace=True)
@@ -63,11 +63,11 @@ class Command(MigrationCommand):
                 self.stderr.write(f"asset {asset.pk}: original {asset.source_key} is not in storage; skipped")
                 return None
             raw, text, notes = extract_raw(asset.kind, path)
-        return build_document(asset_id=asset.pk, version=current_version(asset), kind=asset.kind,
+        return build_document(asset_id=asset.pk, version=asset.renditions_version, kind=asset.kind,
                               source=source_fields(asset), raw=raw, text=text, notes=notes)
 
     def sides(self) -> tuple[Side, Side]:
-        expected = {document_id(asset.pk, current_version(asset)): asset for asset in assets_with_files().iterator()}
+        expected = {document_id(asset.pk, asset.renditions_version): asset for asset in assets_with_files().iterator()}
         source = Side("postgresql", {key: f"{a.source_key}|{a.source_size}" for key, a in expected.items()})
         found: dict[str, str] = {}
         for keys in chunked(expected, 1000):

@@ -51,8 +51,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, count: int, reset: bool, **options: Any) -> None:
         editor = self._editor()
         if reset:
-            Asset.objects.filter(attributes__demo=True).delete()
-        existing = Asset.objects.filter(attributes__demo=True).count()
+            Asset.objects.filter(seeded_by="seed_demo").delete()
+        existing = Asset.objects.filter(seeded_by="seed_demo").count()
         if existing >= count:
             self.stdout.write(f"Demo content already present ({existing} assets); nothing to do.")
         else:
@@ -90,7 +90,7 @@ class Command(BaseCommand):
             assets.append(Asset(
                 kind=kind, title=title, slug=unique_slug(title), owner=editor, visibility=visibility,
                 description=f"A demo {kind.label.lower()} about the {rng.choice(SUBJECTS).lower()}.",
-                featured=rng.random() < 0.05, attributes={"demo": True},
+                featured=rng.random() < 0.05, seeded_by="seed_demo",
                 published_at=now - timedelta(hours=rng.randint(1, 24 * 365)) if status == Status.PUBLISHED else None,
             ))
         assets_seed(assets=assets, statuses=statuses, actor=editor, reason="demo content seeded")

@@ -28,6 +28,8 @@ PHOTOS = [("Canal houses, Amsterdam", 52.3676, 4.9041), ("Harbour at dawn, Lisbo
 DOCUMENTS = [("Annual harbour report", ["Harbour report 2026", "Traffic and tonnage", "Outlook"]),
              ("Field guide to city birds", ["Field guide", "Gulls", "Swifts", "Crows"])]
 
+SEEDED_BY = "seed_demo_media"  # Asset.seeded_by: how a second run finds the first one's assets
+
 
 class Command(BaseCommand):
     help = "Generate real demo media and run it through the processing pipeline (safe to run twice)."
@@ -36,7 +38,7 @@ class Command(BaseCommand):
         parser.add_argument("--video-seconds", type=int, default=12)
 
     def handle(self, *args: Any, video_seconds: int, **options: Any) -> None:
-        if Asset.objects.filter(attributes__demo_media=True).exists():
+        if Asset.objects.filter(seeded_by=SEEDED_BY).exists():
             self.stdout.write("Demo media already present; nothing to do.")
             return
         editor = User.objects.get(username="editor")  # made by seed_demo
@@ -63,7 +65,7 @@ class Command(BaseCommand):
     def _add(self, editor: User, kind: str, title: str, path: Path, content_type: str) -> None:
         asset = Asset.objects.create(owner=editor, kind=kind, title=title, slug=unique_slug(title),
                                      description=f"Demo {kind} generated locally and run through the pipeline.",
-                                     featured=True, attributes={"demo_media": True})
+                                     featured=True, seeded_by=SEEDED_BY)
         key = f"originals/{asset.pk}/{uuid.uuid4().hex}"
         s3.upload_file(bucket=settings.S3_PRIVATE_BUCKET, key=key, path=path, content_type=content_type)
         Asset.objects.filter(pk=asset.pk).update(
