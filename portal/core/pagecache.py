@@ -33,12 +33,14 @@ def carries_identity(request: HttpRequest) -> bool:
     return settings.SESSION_COOKIE_NAME in cookies or "messages" in cookies
 
 
-def cache_page_for_anonymous(vary_on: VaryOn) -> Callable[[ViewFunc], ViewFunc]:
+def cache_page_for_anonymous(vary_on: VaryOn, *, targets: tuple[str, ...] = ()) -> Callable[[ViewFunc], ViewFunc]:
     """vary_on(request, *args, **kwargs) → the normalised inputs the page depends on
-    (never the raw query string: junk parameters must not mint new keys)."""
+    (never the raw query string: junk parameters must not mint new keys). targets: the HX-Target
+    values the view answers differently (a partial); any other target is one key, not one each."""
 
     def decorator(view: ViewFunc) -> ViewFunc:
         view.anonymous_page_vary_on = vary_on  # type: ignore[attr-defined]  # read by the middleware
+        view.anonymous_page_targets = targets  # type: ignore[attr-defined]
         return view
 
     return decorator
@@ -55,8 +57,9 @@ def _page_key(request: HttpRequest) -> str | None:
     if vary_on is None:
         return None
     htmx = request.headers.get("HX-Request") == "true"
-    return fragment_key(f"page:{match.url_name}", *vary_on(request, *match.args, **match.kwargs),
-                        htmx, request.headers.get("HX-Target") if htmx else None)
+    target = request.headers.get("HX-Target") if htmx else None
+    known_target = target if target in getattr(match.func, "anonymous_page_targets", ()) else None
+    return fragment_key(f"page:{match.url_name}", *vary_on(request, *match.args, **match.kwargs), htmx, known_target)
 
 
 class AnonymousPageCacheMiddleware:

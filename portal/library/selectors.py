@@ -108,6 +108,12 @@ def facet_counts() -> dict[str, Any]:
     }
 
 
+def filter_slugs() -> dict[str, frozenset[str]]:
+    """Every tag and collection slug: what ?tag= and ?collection= may name (two queries, cached by the caller)."""
+    return {"tags": frozenset(Tag.objects.values_list("slug", flat=True)),
+            "collections": frozenset(Collection.objects.values_list("slug", flat=True))}
+
+
 def collection_list() -> list[dict[str, Any]]:
     return list(
         Collection.objects.annotate(n=Count("assets", filter=LISTED_THROUGH_ASSETS))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
@@ -20,6 +21,8 @@ from portal.library.models import Asset, Collection
 
 FACETS_KEY = "aggregate:facets"
 COLLECTIONS_KEY = "aggregate:collections"
+SLUGS_KEY = "aggregate:filter-slugs"
+RESULTS_TARGET = "results"  # the id of the region the filters and pages swap
 MAX_PAGE = 10_000
 
 
@@ -41,12 +44,24 @@ def lazy_page(queryset: Callable[[], QuerySet[Asset]], number: int, per_page: in
 
 
 def _results_or_page(request: HtmxHttpRequest, template: str, context: dict[str, object]) -> HttpResponse:
-    partial = request.htmx and request.htmx.target == "results"
+    partial = request.htmx and request.htmx.target == RESULTS_TARGET
     return vary_on_htmx(render(request, f"{template}#results" if partial else template, context))
 
 
+def browse_filters(request: HtmxHttpRequest) -> selectors.BrowseFilters:
+    """?tag= and ?collection= count only when they name an existing tag or collection; any other
+    value is ignored, like junk in ?page=, so that no client can mint cache keys by inventing slugs.
+    The known slugs are one generation-stamped cache value, read only when a filter is given."""
+    filters = selectors.BrowseFilters.from_query(request.GET)
+    if not (filters.tag or filters.collection):
+        return filters
+    known = cached_value(request, SLUGS_KEY, selectors.filter_slugs)
+    return replace(filters, tag=filters.tag if filters.tag in known["tags"] else "",
+                   collection=filters.collection if filters.collection in known["collections"] else "")
+
+
 def _browse_inputs(request: HtmxHttpRequest) -> tuple[object, ...]:
-    return selectors.BrowseFilters.from_query(request.GET).as_query(), page_number(request.GET.get("page"))
+    return browse_filters(request).as_query(), page_number(request.GET.get("page"))
 
 
 def _collection_inputs(request: HtmxHttpRequest, slug: str) -> tuple[object, ...]:
@@ -65,9 +80,9 @@ def home(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
-@cache_page_for_anonymous(_browse_inputs)
+@cache_page_for_anonymous(_browse_inputs, targets=(RESULTS_TARGET,))
 def browse(request: HtmxHttpRequest) -> HttpResponse:
-    filters = selectors.BrowseFilters.from_query(request.GET)
+    filters = browse_filters(request)
     number = page_number(request.GET.get("page"))
     results_key = fragment_key("browse-results", filters.as_query(), number)
     partial = bool(request.htmx)
@@ -98,7 +113,7 @@ def collection_list(request: HtmxHttpRequest) -> HttpResponse:
 
 
 @require_GET
-@cache_page_for_anonymous(_collection_inputs)
+@cache_page_for_anonymous(_collection_inputs, targets=(RESULTS_TARGET,))
 def collection_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     collection = get_object_or_404(Collection, slug=slug)
     filters = selectors.BrowseFilters(collection=collection.slug)
