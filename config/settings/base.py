@@ -36,6 +36,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "template_partials",
+    "django_opensearch_dsl",  # the OpenSearch backend's index declaration (syncing off: see below)
     "portal.core",
     "portal.accounts",
     "portal.library",
@@ -157,6 +158,15 @@ SEARCH_INDEX_PREFIX = env.str("SEARCH_INDEX_PREFIX", default="portal")
 # breaker) before one request tries it again; meanwhile search answers from PostgreSQL.
 SEARCH_TIMEOUT_SECONDS = env.float("SEARCH_TIMEOUT_SECONDS", default=1.0)
 SEARCH_BREAKER_SECONDS = env.float("SEARCH_BREAKER_SECONDS", default=5.0)
+# The search engine's backend class (portal.search.backends.get_search_backend); another engine
+# plugs in by naming its class here.
+SEARCH_BACKEND = env.str("SEARCH_BACKEND", default="portal.search.backends.opensearch.OpenSearchBackend")
+# django-opensearch-dsl declares the index; the index is written only by the indexing tasks after
+# commit, so the package's own model-signal syncing and per-write refresh are off.
+OPENSEARCH_DSL = {"default": {"hosts": [SEARCH_URL], "timeout": SEARCH_TIMEOUT_SECONDS}}
+OPENSEARCH_DSL_AUTOSYNC = False
+OPENSEARCH_DSL_AUTO_REFRESH = False
+OPENSEARCH_DSL_SIGNAL_PROCESSOR = "portal.search.backends.opensearch_index.NoSignalProcessor"
 MONGODB_URL = env.str("MONGODB_URL", default="mongodb://127.0.0.1:37017/portal")
 # The database is MONGODB_URL's path (test.py: one named like the run's PostgreSQL test database).
 MONGODB_DATABASE = urlsplit(MONGODB_URL).path.strip("/") or "portal"

@@ -86,12 +86,13 @@ def with_relations(assets: QuerySet[Asset]) -> QuerySet[Asset]:
     )
 
 
-def all_documents(*, batch: int = 500) -> Iterator[dict[str, Any]]:
-    """Every asset (the query filters visibility, so editors' views can share the index), in id order."""
+def all_assets(*, batch: int = 500) -> Iterator[Asset]:
+    """Every asset (the query filters visibility, so editors' views can share the index), in id
+    order, with relations loaded, a batch at a time (a rebuild never holds them all)."""
     last = 0
     while True:
         chunk = list(with_relations(Asset.objects.filter(pk__gt=last).order_by("pk"))[:batch])
         if not chunk:
             return
-        yield from (asset_document(asset) for asset in chunk)
+        yield from chunk
         last = chunk[-1].pk

@@ -1,20 +1,31 @@
-"""Reads: a search or a suggestion, from OpenSearch, or from PostgreSQL while it is unreachable."""
+"""Reads: a search or a suggestion, answered by the first backend of the chain that can: the
+engine (settings.SEARCH_BACKEND), else PostgreSQL while the engine fails or its breaker is open."""
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import replace
+from typing import TypeVar
 
 from portal.library.models import Collection, Kind, Tag
-from portal.search.backends.base import Bucket, Hit, SearchQuery, SearchResults, SearchUnavailable
-from portal.search.backends.database import DatabaseBackend
-from portal.search.backends.opensearch import OpenSearchBackend
+from portal.search.backends import search_chain
+from portal.search.backends.base import Bucket, Hit, SearchQuery, SearchReader, SearchResults, SearchUnavailable
 
 log = logging.getLogger(__name__)
-
-engine = OpenSearchBackend()
-fallback = DatabaseBackend()
 KIND_LABELS = dict(Kind.choices)
+T = TypeVar("T")
+
+
+def _first_answer(ask: Callable[[SearchReader], T], what: str) -> tuple[T, str]:
+    """Ask each backend of the chain in turn; the answer and the name of the one that gave it."""
+    *engines, last = search_chain()
+    for backend in engines:
+        try:
+            return ask(backend), backend.name
+        except SearchUnavailable as error:
+            log.warning("%s answered by %s: %s", what, last.name, error)
+    return ask(last), last.name  # PostgreSQL: if it is down too, the page's own 503 handling applies
 
 
 def _labelled(facets: dict[str, list[Bucket]]) -> dict[str, list[Bucket]]:
@@ -30,21 +41,13 @@ def _labelled(facets: dict[str, list[Bucket]]) -> dict[str, list[Bucket]]:
 
 
 def search_run(*, query: SearchQuery) -> SearchResults:
-    try:
-        results = engine.search(query)
-    except SearchUnavailable as error:
-        log.warning("search answered from PostgreSQL: %s", error)
-        results = fallback.search(query)
+    results, _source = _first_answer(lambda backend: backend.search(query), "search")
     results.facets = _labelled(results.facets)
     return results
 
 
 def search_suggest(*, text: str, limit: int = 8) -> tuple[list[Hit], str]:
-    """Suggestions for what was typed so far, and where they came from ("opensearch" or "database")."""
+    """Suggestions for what was typed so far, and the name of the backend that answered."""
     if not text.strip():
-        return [], engine.name
-    try:
-        return engine.suggest(text, limit=limit), engine.name
-    except SearchUnavailable as error:
-        log.warning("suggestions answered from PostgreSQL: %s", error)
-        return fallback.suggest(text, limit=limit), fallback.name
+        return [], search_chain()[0].name
+    return _first_answer(lambda backend: backend.suggest(text, limit=limit), "suggestions")

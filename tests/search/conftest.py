@@ -18,7 +18,7 @@ if broker_url := os.environ.get("CELERY_BROKER_URL"):
 
 from portal.library.models import Asset
 from portal.search.backends.opensearch import OpenSearchBackend, breaker
-from portal.search.documents import asset_document, with_relations
+from portal.search.documents import with_relations
 from portal.search.services import search_setup
 
 
@@ -39,7 +39,7 @@ def indexed(search_index: OpenSearchBackend) -> Callable[..., None]:
 
     def write(*assets: Asset) -> None:
         fresh = with_relations(Asset.objects.filter(pk__in=[asset.pk for asset in assets]))
-        search_index.bulk_index(asset_document(asset) for asset in fresh)
+        search_index.bulk_index(fresh)
         search_index.refresh()
 
     return write

@@ -56,6 +56,6 @@ def test_title_outranks_description_outranks_extracted_text(asset_factory, searc
     both = with_relations(Asset.objects.filter(pk__in=[in_description.pk, in_title.pk]))
     documents = [asset_document(asset) for asset in both]
     documents.append(asset_document(in_text, text="The lighthouse budget rose by ten percent."))
-    search_index.bulk_index(documents)
+    search_index.write_documents(documents)  # documents: the text stands in for a rendition
     search_index.refresh()
     assert titles("lighthouse") == ["Lighthouse keepers", "Coastal walk", "Annual report"]

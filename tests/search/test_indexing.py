@@ -10,7 +10,7 @@ from portal.library import services as library
 from portal.library.models import Asset, Visibility
 from portal.search import health_check
 from portal.search.backends.base import SearchQuery
-from portal.search.documents import asset_document, with_relations
+from portal.search.documents import with_relations
 from portal.search.selectors import search_run
 from portal.search.services import search_index_asset, search_index_collection
 from tests.storage import _isolated_storage, test_bucket  # noqa: F401 - autouse: ids and bucket of our own
@@ -107,7 +107,7 @@ def test_health_check_answers_for_a_live_node_and_raises_for_a_dead_one(settings
 @pytest.mark.django_db
 def test_a_late_task_with_an_older_state_never_overwrites_a_newer_one(asset_factory, search_index):
     asset = asset_factory(title="Osprey")
-    stale = asset_document(with_relations(Asset.objects.filter(pk=asset.pk)).get())  # read by a slow task
+    stale = with_relations(Asset.objects.filter(pk=asset.pk)).get()  # read by a slow task
     asset.title = "Osprey nest"
     asset.save()
     search_index_asset(asset_id=asset.pk, refresh=True)

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 from django.core.management import call_command
 
+from portal.library.models import Asset
 from portal.search.backends.base import SearchQuery, SearchUnavailable
 from portal.search.backends.opensearch import OpenSearchBackend, client
-from portal.search.documents import all_documents
+from portal.search.documents import all_assets
 from portal.search.index import alias_name
 from portal.search.services import search_index_asset, search_reindex, search_setup
 
@@ -40,7 +40,7 @@ class Searcher(threading.Thread):
 def test_reindex_swaps_the_alias_while_searches_keep_answering(asset_factory, search_index):
     for n in range(300):
         asset_factory(title=f"Lantern {n}", description="Paper lanterns on the river.")
-    search_index.bulk_index(all_documents())
+    search_index.bulk_index(all_assets())
     search_index.refresh()
     first = search_index.indices_behind(alias_name())
     searcher = Searcher(search_index)
@@ -62,15 +62,15 @@ def test_reindex_swaps_the_alias_while_searches_keep_answering(asset_factory, se
 
 def test_a_change_during_the_rebuild_reaches_the_new_index(asset_factory, search_index):
     kept = asset_factory(title="Lantern kept")
-    search_index.bulk_index(all_documents())
+    search_index.bulk_index(all_assets())
     search_index.refresh()
     late = asset_factory(title="Lantern late")
 
-    def documents_then_a_live_edit() -> Iterator[dict[str, Any]]:
-        yield from (doc for doc in all_documents() if doc["id"] != late.pk)  # the rebuild's snapshot misses it
+    def assets_then_a_live_edit() -> Iterator[Asset]:
+        yield from (asset for asset in all_assets() if asset.pk != late.pk)  # the rebuild's snapshot misses it
         search_index_asset(asset_id=late.pk)  # ...but a live write lands while the rebuild runs
 
-    search_index.rebuild(documents_then_a_live_edit())
+    search_index.rebuild(assets_then_a_live_edit())
     search_index.refresh()
     titles = {hit.title for hit in search_index.search(SearchQuery(text="lantern")).hits}
     assert titles == {kept.title, late.title}

@@ -1,7 +1,8 @@
 """The search port: what a backend does and the plain data it takes and returns.
 
 Views and services see only these types; the engine's client never leaks past its backend.
-Shaped after Wagtail's search backends (add, add_bulk, delete, search, autocomplete, rebuild).
+Shaped after Wagtail's search backends (add, add_bulk, delete, search, autocomplete, rebuild), with
+the read side (`SearchReader`) apart, so the PostgreSQL fallback is read-only by type.
 """
 
 from __future__ import annotations
@@ -9,12 +10,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from portal.search.index import MARK_END, MARK_START
+
+if TYPE_CHECKING:
+    from portal.library.models import Asset
 
 Document = dict[str, Any]
 Progress = Callable[[int], None]  # called with the number of documents just written
@@ -75,20 +79,50 @@ class SearchResults:
     source: str = "opensearch"  # or "database" (the fallback)
 
 
-class SearchBackend(Protocol):
+class SearchReader(Protocol):
+    """The read side: what the search page and the suggestions ask. Every backend has it; the
+    PostgreSQL fallback has only it."""
+
     name: str
-
-    def index(self, document: Document) -> None: ...
-
-    def bulk_index(self, documents: Iterable[Document], *, progress: Progress | None = None) -> int: ...
-
-    def delete(self, asset_id: int) -> None: ...
 
     def search(self, query: SearchQuery) -> SearchResults: ...
 
     def suggest(self, text: str, *, limit: int = 8) -> list[Hit]: ...
 
-    def rebuild(self, documents: Iterable[Document], *, progress: Progress | None = None) -> str: ...
+
+class SearchBackend(SearchReader, Protocol):
+    """An engine: the read side plus the index it keeps. Chosen by settings.SEARCH_BACKEND through
+    `portal.search.backends.get_search_backend`; services and selectors see only this.
+
+    Writes take assets loaded with their relations (`documents.with_relations`): each engine turns
+    them into its own documents (its dsl package's `Document.prepare`). All are idempotent, and
+    raise SearchUnavailable when the engine does not answer (the indexing tasks retry on it)."""
+
+    def health_check(self, timeout: float) -> None:
+        """Raise SearchUnavailable unless the engine can serve within `timeout` seconds (readiness)."""
+        ...
+
+    def setup(self) -> str | None:
+        """Create the index and its alias if missing; return the new index's name, or None."""
+        ...
+
+    def index(self, asset: Asset, *, refresh: bool = False) -> None: ...
+
+    def bulk_index(self, assets: Iterable[Asset], *, progress: Progress | None = None) -> int: ...
+
+    def delete(self, asset_id: int, *, refresh: bool = False) -> None: ...
+
+    def ids_in_collection(self, collection_id: int) -> list[int]:
+        """Assets the index holds as members of this collection (it may be gone from PostgreSQL)."""
+        ...
+
+    def rebuild(self, assets: Iterable[Asset], *, progress: Progress | None = None) -> str:
+        """Fill a new index while the old one serves, then switch to it; return its name."""
+        ...
+
+    def refresh(self) -> None:
+        """Make every write so far searchable now (tests and commands; the index also does it by itself)."""
+        ...
 
 
 def highlighted(fragment: str) -> SafeString:

@@ -1,15 +1,15 @@
 """The PostgreSQL fallback: full-text search (SearchVector/SearchRank, English stemming) plus
 trigram similarity for prefixes and typos, over the same visibility rule (listed assets only).
 
-Used while OpenSearch is unreachable. It answers search and suggestions; writes are no-ops
-(PostgreSQL is the truth already). Facets are kind and year only, and there is no geo filter:
-the page's notice says so.
+Used while the engine is unreachable (the last link of the selectors' chain). A `SearchReader`
+only: it answers search and suggestions and has no write side at all, since PostgreSQL is the
+truth already and there is no index to keep. Facets are kind and year only, and there is no geo
+filter: the page's notice says so.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from django.contrib.postgres.search import SearchQuery as PgQuery
 from django.contrib.postgres.search import SearchRank, SearchVector, TrigramWordSimilarity
@@ -20,7 +20,7 @@ from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
 
 from portal.library.models import Asset
-from portal.search.backends.base import Bucket, Document, Hit, Progress, SearchQuery, SearchResults
+from portal.search.backends.base import Bucket, Hit, SearchQuery, SearchResults
 
 WORD = re.compile(r"\w+", re.UNICODE)
 # pg_trgm word similarity of the typed text to the closest part of a title. Rough typo tolerance:
@@ -59,6 +59,8 @@ def _hit(asset: Asset) -> Hit:
 
 
 class DatabaseBackend:
+    """A SearchReader (portal.search.backends.base): read-only by design."""
+
     name = "database"
 
     def search(self, query: SearchQuery) -> SearchResults:
@@ -91,16 +93,3 @@ class DatabaseBackend:
             return []
         return [_hit(asset) for asset in _matching(text).only("id", "slug", "title", "description", "kind",
                                                                 "published_at")[:limit]]
-
-    # PostgreSQL is the truth: nothing to write.
-    def index(self, document: Document) -> None:
-        return None
-
-    def bulk_index(self, documents: Iterable[Document], *, progress: Progress | None = None) -> int:
-        return 0
-
-    def delete(self, asset_id: int) -> None:
-        return None
-
-    def rebuild(self, documents: Iterable[Document], *, progress: Progress | None = None) -> str:
-        return ""

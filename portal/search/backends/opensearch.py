@@ -1,4 +1,4 @@
-"""The OpenSearch backend: the only module that imports the search client.
+"""The OpenSearch backend: with opensearch_index.py, the only modules that import the search client.
 
 Writes go to every index behind the alias and behind the "building" alias, so a reindex in
 progress misses no live change. Reads go through the alias. Every call has a short timeout and
@@ -19,10 +19,11 @@ from django.conf import settings
 from django.utils.html import escape
 from django.utils.safestring import mark_safe
 from django.utils.text import Truncator
-from opensearchpy import ConflictError, NotFoundError, OpenSearch, RequestError, TransportError, helpers
+from opensearchpy import ConflictError, NotFoundError, OpenSearch, RequestError, TransportError
 from opensearchpy import ConnectionError as ClientConnectionError
 
 from portal.core.breaker import CircuitBreaker
+from portal.library.models import Asset
 from portal.search import index as design
 from portal.search.backends.base import (
     Bucket,
@@ -34,6 +35,7 @@ from portal.search.backends.base import (
     SearchUnavailable,
     highlighted,
 )
+from portal.search.backends.opensearch_index import SETTINGS, AssetIndex, versioned_index
 from portal.search.queries import FACET_SIZES, search_body, suggest_body
 
 log = logging.getLogger(__name__)
@@ -74,13 +76,6 @@ def _guarded(call: Callable[[], T]) -> T:
     return result
 
 
-def health_check(timeout: float) -> None:
-    """Raise unless the cluster answers with status yellow or green within `timeout` seconds."""
-    health = _client(settings.SEARCH_URL, timeout).cluster.health()  # answers at once; no wait_for_status
-    if health.get("status") not in ("yellow", "green"):
-        raise SearchUnavailable(f"cluster status {health.get('status')!r}")
-
-
 def _version(document: Document) -> int:
     """The document's external version: when its asset last changed, in microseconds."""
     return int(datetime.fromisoformat(document["updated_at"]).timestamp() * 1_000_000)
@@ -101,7 +96,18 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
 
 
 class OpenSearchBackend:
+    """A SearchBackend (portal.search.backends.base); SEARCH_BACKEND names it by default."""
+
     name = "opensearch"
+
+    def health_check(self, timeout: float) -> None:
+        """Raise unless the cluster answers with status yellow or green within `timeout` seconds."""
+        try:
+            health = _client(settings.SEARCH_URL, timeout).cluster.health()  # answers at once; no wait_for_status
+        except (ClientConnectionError, TransportError) as error:
+            raise SearchUnavailable(str(error)) from error
+        if health.get("status") not in ("yellow", "green"):
+            raise SearchUnavailable(f"cluster status {health.get('status')!r}")
 
     # ----- index lifecycle -------------------------------------------------------------
     def indices_behind(self, alias: str) -> list[str]:
@@ -112,8 +118,7 @@ class OpenSearchBackend:
         if client().indices.exists_alias(name=design.alias_name()):
             return None
         name = design.new_index_name()
-        client().indices.create(index=name, body={**design.index_body(), "aliases": {design.alias_name(): {}}},
-                                request_timeout=ADMIN_TIMEOUT_S)
+        versioned_index(name, alias=design.alias_name()).create(using=client(), request_timeout=ADMIN_TIMEOUT_S)
         return name
 
     def drop_all(self) -> None:
@@ -130,7 +135,9 @@ class OpenSearchBackend:
         return targets
 
     # ----- writes -------------------------------------------------------------------
-    def index(self, document: Document, *, refresh: bool = False) -> None:
+    def index(self, asset: Asset, *, refresh: bool = False) -> None:
+        document = AssetIndex().prepare(asset)
+
         def write() -> None:
             for target in self._write_targets():
                 try:
@@ -151,14 +158,20 @@ class OpenSearchBackend:
 
         _guarded(remove)
 
-    def bulk_index(self, documents: Iterable[Document], *, progress: Progress | None = None,
-                   index: str | None = None) -> int:
+    def bulk_index(self, assets: Iterable[Asset], *, progress: Progress | None = None) -> int:
+        return self.write_documents(map(AssetIndex().prepare, assets), progress=progress)
+
+    def write_documents(self, documents: Iterable[Document], *, progress: Progress | None = None,
+                        index: str | None = None) -> int:
+        """Bulk-write prepared documents (the benchmark writes generated ones) to `index`, or to every
+        index behind the alias and the building alias."""
         targets = [index] if index else self._write_targets()
-        written = 0
+        writer, written = AssetIndex(), 0
         for batch in _batches(documents, BULK_BATCH):
             actions = [{"_index": target, "_id": str(doc["id"]), "_source": doc, "_version": _version(doc),
                         "_version_type": "external_gte"} for target in targets for doc in batch]
-            _, errors = _guarded(partial(helpers.bulk, client(), actions, request_timeout=60, raise_on_error=False))
+            _, errors = _guarded(partial(writer.bulk, actions, using=client(), request_timeout=60,
+                                         raise_on_error=False))
             # A version conflict means a live write got there first with a newer state: keep it.
             failed = [error for error in errors if _status(error) != 409]
             if failed:
@@ -168,21 +181,23 @@ class OpenSearchBackend:
                 progress(len(batch))
         return written
 
-    def rebuild(self, documents: Iterable[Document], *, progress: Progress | None = None) -> str:
+    def rebuild(self, assets: Iterable[Asset], *, progress: Progress | None = None) -> str:
         """Fill a new versioned index while the old one serves, then swap the alias in one atomic
         request and drop the old index. Live writes reach both meanwhile (the building alias)."""
+        return self.rebuild_documents(map(AssetIndex().prepare, assets), progress=progress)
+
+    def rebuild_documents(self, documents: Iterable[Document], *, progress: Progress | None = None) -> str:
+        """`rebuild` from prepared documents (the benchmark's generated ones)."""
         alias, building = design.alias_name(), design.building_alias_name()
         for leftover in self.indices_behind(building):  # a rebuild killed outright (SIGKILL) left it
             log.warning("dropping %s, left half-built by an interrupted rebuild", leftover)
             client().indices.delete(index=leftover, ignore=404, request_timeout=ADMIN_TIMEOUT_S)
         name = design.new_index_name()
-        body = {**design.index_body(), "aliases": {building: {}}}
         # Bulk load without periodic refreshes; one refresh at the end, before the swap.
-        body["settings"] = {"index": {**design.SETTINGS, "refresh_interval": "-1"}}
-        client().indices.create(index=name, body=body, request_timeout=ADMIN_TIMEOUT_S)
+        versioned_index(name, alias=building, bulk_load=True).create(using=client(), request_timeout=ADMIN_TIMEOUT_S)
         try:
-            self.bulk_index(documents, progress=progress, index=name)
-            live_refresh = {"index": {"refresh_interval": design.SETTINGS["refresh_interval"]}}
+            self.write_documents(documents, progress=progress, index=name)
+            live_refresh = {"index": {"refresh_interval": SETTINGS["refresh_interval"]}}
             client().indices.put_settings(index=name, body=live_refresh, request_timeout=ADMIN_TIMEOUT_S)
             client().indices.refresh(index=name, request_timeout=ADMIN_TIMEOUT_S)
             old = self.indices_behind(alias)
