@@ -50,3 +50,9 @@ class UploadSession(models.Model):
         if not self.part_size:
             return 1
         return max(1, -(-self.declared_size // self.part_size))
+
+    def expected_part_size(self, number: int) -> int:
+        """What part `number` must hold: part_size each, the remainder in the last one."""
+        if not self.part_size:
+            return self.declared_size
+        return min(self.part_size, self.declared_size - (number - 1) * self.part_size)

@@ -129,13 +129,25 @@ def upload_part_urls(*, user: User, session_id: uuid.UUID, numbers: list[int]) -
 
 
 def upload_parts(*, user: User, session_id: uuid.UUID) -> list[s3.Part]:
-    """The parts S3 already holds, so an interrupted upload resumes instead of starting over."""
+    """The parts S3 already holds with the size they must have, so an interrupted upload resumes
+    instead of starting over; a part of the wrong size is left out, so the uploader sends it again."""
     session = session_for(user=user, session_id=session_id)
     if not session.is_multipart:
         raise UploadError("This upload is not a multipart upload.")
     if session.status != UploadStatus.PENDING:
         return []
-    return s3.multipart_parts(bucket=_bucket(), key=session.key, upload_id=session.multipart_upload_id)
+    parts = s3.multipart_parts(bucket=_bucket(), key=session.key, upload_id=session.multipart_upload_id)
+    return [part for part in parts if part.size == session.expected_part_size(part.number)]
+
+
+def _check_part_sizes(session: UploadSession, parts: list[s3.Part]) -> None:
+    """A presigned part URL cannot bound its body's size: check every part against the declared size
+    before S3 assembles them. Refused, the session stays open: resending the part replaces it."""
+    wrong = [f"{p.number} ({p.size:,} bytes instead of {session.expected_part_size(p.number):,})"
+             for p in sorted(parts, key=lambda p: p.number) if p.size != session.expected_part_size(p.number)]
+    if wrong:
+        raise UploadError(f"Parts of “{session.original_filename}” with the wrong size: {', '.join(wrong)}. "
+                          f"Resume the upload to send them again.")
 
 
 def _fail(session: UploadSession, reason: str) -> UploadSession:
@@ -165,6 +177,7 @@ def _arrived(session: UploadSession) -> s3.ObjectInfo:
     info = s3.head(bucket=_bucket(), key=session.key)
     if info is None and session.is_multipart:
         parts = s3.multipart_parts(bucket=_bucket(), key=session.key, upload_id=session.multipart_upload_id)
+        _check_part_sizes(session, parts)
         if len(parts) < session.part_count:
             raise UploadError(f"Only {len(parts)} of {session.part_count} parts of “{name}” have arrived; "
                               f"resume the upload to send the rest.")

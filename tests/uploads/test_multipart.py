@@ -70,19 +70,62 @@ def test_finalize_with_a_part_missing_says_so_and_the_upload_stays_open(api, fil
     assert stored_parts(api, ticket["session"]) == {1}
 
 
-def test_parts_that_add_up_to_less_than_declared_fail_the_upload(api, settings, film,
-                                                                 django_capture_on_commit_callbacks):
+def test_a_short_part_is_refused_before_assembly_and_sent_again(api, settings, film):
     ticket = start(api, filename="film.mp4", size=len(film), type="video/mp4").json()
     pieces = chunks(film, ticket["partSize"])
-    pieces[3] = pieces[3][: MIB // 2]
-    for number, url in part_urls(api, ticket["session"], [1, 2, 3]).items():
-        put_part(url, pieces[number])
-    with django_capture_on_commit_callbacks(execute=True):
-        response = finalize(api, ticket["session"])
-    assert response.status_code == 422
-    assert "the upload was cut short" in response.json()["error"]
-    assert Asset.objects.get(pk=ticket["asset"]).status == Status.FAILED
+    urls = part_urls(api, ticket["session"], [1, 2, 3])
+    for number in (1, 2):
+        put_part(urls[number], pieces[number])
+    put_part(urls[3], pieces[3][: MIB // 2])
+    response = finalize(api, ticket["session"])
+    assert response.status_code == 400
+    assert response.json()["error"] == ("Parts of “film.mp4” with the wrong size: 3 (524,288 bytes instead of "
+                                        "1,048,576). Resume the upload to send them again.")
+    assert UploadSession.objects.get(pk=ticket["session"]).status == UploadStatus.PENDING
+    assert stored_parts(api, ticket["session"]) == {1, 2}  # the uploader resends part 3
+    put_part(part_urls(api, ticket["session"], [3])[3], pieces[3])
+    assert finalize(api, ticket["session"]).status_code == 200
+    assert s3.head(bucket=settings.S3_PRIVATE_BUCKET, key=ticket["key"]).size == len(film)
+
+
+def oversized(api, film) -> tuple[dict, dict[int, bytes]]:
+    """A multipart upload whose part 2 was sent with 3 MiB more than its presigned URL was for."""
+    ticket = start(api, filename="film.mp4", size=len(film), type="video/mp4").json()
+    pieces = chunks(film, ticket["partSize"])
+    urls = part_urls(api, ticket["session"], [1, 2, 3])
+    for number, body in pieces.items():
+        assert put_part(urls[number], body + os.urandom(3 * MIB) if number == 2 else body).status_code == 200
+    return ticket, pieces
+
+
+def test_a_part_larger_than_declared_is_refused_before_assembly_and_the_upload_resumes(api, settings, film):
+    ticket, pieces = oversized(api, film)
+    response = finalize(api, ticket["session"])
+    assert response.status_code == 400
+    assert response.json()["error"] == ("Parts of “film.mp4” with the wrong size: 2 (8,388,608 bytes instead of "
+                                        "5,242,880). Resume the upload to send them again.")
+    # Nothing was assembled or lost: the session waits, the good parts stay, the bad one is to resend.
     assert s3.head(bucket=settings.S3_PRIVATE_BUCKET, key=ticket["key"]) is None
+    assert UploadSession.objects.get(pk=ticket["session"]).status == UploadStatus.PENDING
+    assert Asset.objects.get(pk=ticket["asset"]).status == Status.UPLOADING
+    assert stored_parts(api, ticket["session"]) == {1, 3}
+    assert put_part(part_urls(api, ticket["session"], [2])[2], pieces[2]).status_code == 200
+    response = finalize(api, ticket["session"])
+    assert response.status_code == 200, response.content
+    info = s3.head(bucket=settings.S3_PRIVATE_BUCKET, key=ticket["key"])
+    assert info is not None
+    assert info.size == len(film)
+    assert Asset.objects.get(pk=ticket["asset"]).status == Status.PROCESSING
+
+
+def test_an_upload_refused_for_an_oversized_part_can_be_cancelled(api, settings, film):
+    ticket, _ = oversized(api, film)
+    assert finalize(api, ticket["session"]).status_code == 400
+    response = api.post(f"/studio/uploads/{ticket['session']}/cancel/")
+    assert response.status_code == 200
+    assert response.json()["cancelled"] is True
+    assert UploadSession.objects.get(pk=ticket["session"]).status == UploadStatus.ABANDONED
+    assert not list(s3.multipart_list(bucket=settings.S3_PRIVATE_BUCKET, prefix=ticket["key"]))
 
 
 @pytest.mark.parametrize("numbers", [[0], [4], [-1], ["1"], "1", [1] * 101])
