@@ -15,6 +15,7 @@ from portal.analytics import selectors
 from portal.analytics.forms import PlayReportForm
 from portal.analytics.presentation import chart
 from portal.analytics.services import event_record
+from portal.analytics.visits import VIEW_WINDOW_SECONDS
 from portal.core import ratelimit
 from portal.core.http import HtmxHttpRequest
 from portal.integrations import mongo
@@ -31,7 +32,8 @@ PAGE_SECONDS = 3.0
 @require_GET
 @editor_required
 def dashboard(request: HtmxHttpRequest) -> HttpResponse:
-    context: dict[str, object] = {"pending": selectors.pending_events()}
+    context: dict[str, object] = {"pending": selectors.pending_events(),
+                                  "view_window_minutes": VIEW_WINDOW_SECONDS // 60}
     # The roll-ups are kept warm by analytics.refresh; on a cold cache the page waits PAGE_SECONDS
     # at most for the aggregations (a million events take FerretDB most of a minute), then says so.
     try:

@@ -11,7 +11,7 @@ from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.utils.functional import SimpleLazyObject
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 
 from portal.core.fragments import cached_value, fragment_key, preload
 from portal.core.http import HtmxHttpRequest, cache_page_for_visitors, vary_on_htmx
@@ -97,7 +97,7 @@ def browse(request: HtmxHttpRequest) -> HttpResponse:
     return _results_or_page(request, "library/browse.html", context)
 
 
-@require_GET
+@require_safe  # HEAD too (link checkers); only GETs are counted as views
 def asset_detail(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     asset = selectors.asset_detail(viewer=request.user, slug=slug)
     if asset is None:  # missing, or private to someone else: the same answer, so nothing leaks
