@@ -241,7 +241,14 @@ CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 # `celery worker`, whatever its concurrency): N workers consuming the queue together allow N times it.
 # "10/s", "100/m" or "" for none.
 CDN_PURGE_RATE_LIMIT = env.str("CDN_PURGE_RATE_LIMIT", default="10/s") or None
+# The jobs sweeper (portal.jobs.services.job_sweep) sends again, every JOBS_SWEEP_SECONDS, any job whose
+# message the broker lost: queued for JOBS_SWEEP_GRACE_SECONDS, or running with no progress for
+# JOBS_RUNNING_LEASE_SECONDS (longer than processing.run's hard time limit, 3660 s), and not in the broker.
+JOBS_SWEEP_SECONDS = env.float("JOBS_SWEEP_SECONDS", default=60.0)
+JOBS_SWEEP_GRACE_SECONDS = env.int("JOBS_SWEEP_GRACE_SECONDS", default=300)
+JOBS_RUNNING_LEASE_SECONDS = env.int("JOBS_RUNNING_LEASE_SECONDS", default=3720)
 CELERY_BEAT_SCHEDULE = {
+    "jobs-sweep": periodic(TaskName.JOBS_SWEEP, JOBS_SWEEP_SECONDS, expires=JOBS_SWEEP_SECONDS),
     "uploads-cleanup": periodic(TaskName.UPLOADS_CLEANUP, 3600.0),
     # Expires: while a long backfill holds the bulk worker, queued ships are dropped, not piled up (one catches up).
     "analytics-ship": periodic(TaskName.ANALYTICS_SHIP, ANALYTICS_SHIP_SECONDS, expires=60.0),

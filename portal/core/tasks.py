@@ -28,6 +28,7 @@ class TaskName(StrEnum):
     ANALYTICS_EXPIRE = "analytics.expire"
     ANALYTICS_REFRESH = "analytics.refresh"
     OPS_NOOP = "ops.noop"
+    JOBS_SWEEP = "jobs.sweep"
 
 
 # Where each task goes when it is sent without an explicit queue.
@@ -41,6 +42,8 @@ QUEUE_OF: dict[TaskName, Queue] = {
     TaskName.ANALYTICS_EXPIRE: Queue.BULK,
     TaskName.ANALYTICS_REFRESH: Queue.BULK,
     TaskName.OPS_NOOP: Queue.INTERACTIVE,
+    # Short, and never behind a backfill on `bulk`: recovering lost work should not wait an hour.
+    TaskName.JOBS_SWEEP: Queue.INTERACTIVE,
 }
 
 

@@ -9,6 +9,7 @@ transport names them (`Channel._q_for_pri`); `unacked` is the hash of messages a
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -30,6 +31,8 @@ log = logging.getLogger(__name__)
 
 TASK_NAME = str(TaskName.PROCESSING_RUN)
 TIMEOUT_S = 0.5
+# The sweeper reads at most this many messages of a queue; a longer backlog is left for a later sweep.
+SCAN_LIMIT = 10_000
 # A broker hiccup at enqueue time is retried briefly; longer, and the editor's request would hang.
 RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 UNACKED_KEY = "unacked"
@@ -140,6 +143,38 @@ def queue_depths() -> tuple[list[QueueDepth], int]:
     steps = len(PRIORITY_STEPS)
     depths = [QueueDepth(name, sum(counts[i * steps:(i + 1) * steps])) for i, name in enumerate(names)]
     return depths, int(counts[-1])
+
+
+def _task_id(raw: bytes, *, wrapped: bool) -> str:
+    """The task id of one stored message (an `unacked` entry wraps it: [message, exchange, key])."""
+    try:
+        message = json.loads(raw)
+        return str((message[0] if wrapped else message)["headers"]["id"])
+    except (ValueError, TypeError, KeyError, IndexError):
+        return ""  # not a Celery task message: nothing of ours
+
+
+def task_ids_held(*, queues: Sequence[str]) -> dict[str, set[str] | None]:
+    """Per queue, the ids of the tasks the broker still holds for it: waiting (every priority step)
+    or delivered to a worker and not yet acknowledged (shared `unacked` hash, counted for every
+    queue). None for a queue longer than SCAN_LIMIT: its messages are not read."""
+    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=TIMEOUT_S * 4,
+                                  socket_connect_timeout=TIMEOUT_S)
+    try:
+        unacked = {_task_id(raw, wrapped=True) for raw in client.hvals(UNACKED_KEY)}
+        held: dict[str, set[str] | None] = {}
+        for queue in queues:
+            keys = _priority_keys(queue)
+            if sum(client.llen(key) for key in keys) > SCAN_LIMIT:
+                held[queue] = None
+                continue
+            held[queue] = unacked | {_task_id(raw, wrapped=False) for key in keys
+                                     for raw in client.lrange(key, 0, SCAN_LIMIT)}
+    except redis.RedisError as error:
+        raise BrokerUnavailable(str(error)) from error
+    finally:
+        client.close()
+    return held
 
 
 def workers_answering(timeout: float = TIMEOUT_S) -> list[str]:

@@ -16,9 +16,12 @@ from __future__ import annotations
 import logging
 import uuid
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from functools import partial
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from portal.jobs import broker, progress
@@ -202,3 +205,49 @@ def job_retry(*, job_id: int) -> Job:
         _publish_after_commit(job)
         _enqueue_after_commit(job)
     return job
+
+
+SWEEP_BATCH = 500
+
+
+def job_sweep(*, now: datetime | None = None) -> list[int]:
+    """Send again every job whose task message the broker lost (Redis restarted without its data, a
+    failover): PostgreSQL, not the broker, is the record of the work that must happen. Run by beat.
+
+    A job is swept when it has waited longer than a grace period and the broker holds no message for
+    it (neither waiting in its queue nor delivered unacknowledged): queued and untouched for
+    JOBS_SWEEP_GRACE_SECONDS, or running with no progress for JOBS_RUNNING_LEASE_SECONDS (longer
+    than processing.run's hard time limit, so no worker can still be on that attempt). It is sent
+    under the same task id; a duplicate that slipped through is harmless, since job_start refuses a
+    job that has finished. Returns the ids sent again.
+    """
+    now = now or timezone.now()
+    stale = Q(status=JobStatus.QUEUED, updated_at__lt=now - timedelta(seconds=settings.JOBS_SWEEP_GRACE_SECONDS))
+    stale |= Q(status=JobStatus.RUNNING, updated_at__lt=now - timedelta(seconds=settings.JOBS_RUNNING_LEASE_SECONDS))
+    candidates = list(Job.objects.filter(stale).order_by("id").values_list("pk", "queue", "task_id")[:SWEEP_BATCH])
+    if not candidates:
+        return []
+    try:
+        held = broker.task_ids_held(queues=sorted({queue for _, queue, _ in candidates}))
+    except broker.BrokerUnavailable as error:
+        log.warning("jobs sweep: broker unreachable, nothing swept: %s", error)
+        return []
+    sent: list[int] = []
+    for job_id, queue, task_id in candidates:
+        waiting = held.get(queue)
+        if waiting is None or (task_id and task_id in waiting):  # a long backlog, or still held
+            continue
+        with transaction.atomic():
+            job = Job.objects.select_for_update().filter(stale, pk=job_id, task_id=task_id).first()
+            if job is None:  # started, finished or retried since it was read
+                continue
+            job.task_id = job.task_id or _new_task_id()
+            job.save(update_fields=["task_id", "updated_at"])  # the next sweep waits a whole grace again
+        try:
+            broker.enqueue(job_id=job.pk, queue=job.queue, task_id=job.task_id)
+        except broker.BROKER_ERRORS:
+            log.warning("jobs sweep: broker failed; job %s and the rest wait for the next sweep", job.pk)
+            break
+        log.warning("jobs sweep: job %s (%s) had no message in the broker; sent again", job.pk, job.status)
+        sent.append(job.pk)
+    return sent

@@ -1,3 +1,3 @@
-from workers.tasks import analytics, media, ops, processing, search, uploads
+from workers.tasks import analytics, jobs, media, ops, processing, search, uploads
 
-__all__ = ["analytics", "media", "ops", "processing", "search", "uploads"]
+__all__ = ["analytics", "jobs", "media", "ops", "processing", "search", "uploads"]
