@@ -2,15 +2,41 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import uuid
+
 import pytest
-from django.conf import settings
 from django.core.management import call_command
 
 from portal.integrations import mongo
 
 
-def test_test_runs_use_their_own_database_named_like_the_postgres_test_database():
-    assert mongo.database_name() == settings.DATABASES["default"]["TEST"]["NAME"]
+def test_a_test_run_writes_to_the_database_its_environment_names_and_no_other(mongo_db, settings):
+    other = f"test_h_other_{uuid.uuid4().hex[:8]}"
+    # Another run, started the way every run is: only its DJANGO_TEST_DATABASE differs.
+    script = ("import django; django.setup(); from portal.integrations import mongo; "
+              "mongo.insert_new(mongo.EVENTS, [{'_id': 'from-the-other-run'}]); print(mongo.database_name())")
+    env = {**os.environ, "DJANGO_ENV": "test", "DJANGO_TEST_DATABASE": other}
+    done = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, timeout=60,
+                          cwd=settings.BASE_DIR, check=True)
+    assert done.stdout.strip() == other
+    assert mongo.find_one(mongo.EVENTS, {"_id": "from-the-other-run"}) is None  # not in this run's database
+    settings.MONGODB_DATABASE = other
+    mongo.reset_client()
+    try:
+        assert mongo.find_one(mongo.EVENTS, {"_id": "from-the-other-run"}) is not None
+    finally:
+        mongo.drop_database()
+
+
+def test_outside_tests_the_database_is_the_urls_path(settings):
+    settings.MONGODB_DATABASE = ""
+    settings.MONGODB_URL = "mongodb://127.0.0.1:37017/elsewhere?serverSelectionTimeoutMS=100"
+    assert mongo.database_name() == "elsewhere"
+    settings.MONGODB_URL = "mongodb://127.0.0.1:37017"
+    assert mongo.database_name() == "portal"
 
 
 def test_ping_answers_when_up_and_raises_when_the_port_is_dead(settings):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
+from typing import TypeVar
 
 import pytest
 from django.db import connection, transaction
@@ -10,18 +12,63 @@ from django.db import connection, transaction
 from portal.analytics.models import OutboxEntry
 from portal.analytics.services import event_record, outbox_ship, outbox_ship_all
 from portal.integrations import mongo
+from portal.library.models import Collection
+
+T = TypeVar("T")
+
+
+def _row_transaction(table: str, pk: int) -> int:
+    """The id of the PostgreSQL transaction that wrote a row (its xmin)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT xmin::text::bigint FROM {table} WHERE id = %s", [pk])
+        return int(cursor.fetchone()[0])
+
+
+def _elsewhere(work: Callable[[], T]) -> T:
+    """work() on another thread, so on another database connection: what another process sees."""
+    results: list[T] = []
+
+    def run() -> None:
+        try:
+            results.append(work())
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=run)
+    thread.start()
+    thread.join(10)
+    return results[0]
 
 
 @pytest.mark.django_db(transaction=True)
-def test_an_event_rolled_back_with_its_request_is_never_shipped(mongo_db):
+def test_an_event_is_written_in_its_requests_transaction_and_shipped_after_commit(mongo_db, editor):
+    with transaction.atomic():
+        collection = Collection.objects.create(title="Outbox", slug="outbox", owner=editor)
+        entry = event_record(kind="progress", asset_id=11, quartile=25)
+        assert _row_transaction("analytics_outboxentry", entry.pk) == _row_transaction("library_collection",
+                                                                                      collection.pk)
+        assert _elsewhere(outbox_ship) == 0  # a shipper sees nothing of it before the commit
+    assert _elsewhere(outbox_ship) == 1
+    shipped = mongo.find_one(mongo.EVENTS, {"_id": entry.pk})
+    assert shipped is not None
+    assert (shipped["type"], shipped["asset_id"], shipped["quartile"]) == ("progress", 11, 25)
+    assert not OutboxEntry.objects.filter(pk=entry.pk).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_event_rolled_back_with_its_request_is_never_shipped(mongo_db, editor):
     def failing_request() -> None:
         with transaction.atomic():
+            Collection.objects.create(title="Rolled back", slug="rolled-back", owner=editor)
             event_record(kind="play", asset_id=1)
             raise RuntimeError("the request failed")
 
     with pytest.raises(RuntimeError):
         failing_request()
+    assert not Collection.objects.filter(slug="rolled-back").exists()
     assert OutboxEntry.objects.count() == 0
+    assert outbox_ship() == 0
+    assert mongo.count(mongo.EVENTS, {}) == 0
 
 
 @pytest.mark.django_db(transaction=True)
