@@ -18,6 +18,8 @@ class AssetForm(forms.Form):
                   "private ones only for you and other editors.",
     )
     featured = forms.BooleanField(required=False, help_text="Show on the home page when published.")
+    share_location = forms.BooleanField(required=False, label="Share location",
+                                        help_text=Asset._meta.get_field("share_location").help_text)
     tags = forms.CharField(required=False, max_length=1000, help_text="Separate tags with commas.")
     collections = forms.ModelMultipleChoiceField(
         queryset=Collection.objects.order_by("title"), required=False, widget=forms.CheckboxSelectMultiple,
@@ -29,7 +31,7 @@ class AssetForm(forms.Form):
     def for_asset(cls, asset: Asset) -> AssetForm:
         return cls(initial={
             "title": asset.title, "kind": asset.kind, "description": asset.description,
-            "visibility": asset.visibility, "featured": asset.featured,
+            "visibility": asset.visibility, "featured": asset.featured, "share_location": asset.share_location,
             "tags": ", ".join(tag.name for tag in asset.tags.all()),
             "collections": list(asset.collections.all()), "version": asset.version,
         })
@@ -44,7 +46,7 @@ class AssetForm(forms.Form):
         data = self.cleaned_data
         return AssetData(
             title=data["title"], kind=data["kind"], description=data["description"],
-            visibility=data["visibility"], featured=data["featured"],
+            visibility=data["visibility"], featured=data["featured"], share_location=data["share_location"],
             tag_names=[name for name in data["tags"].split(",") if name.strip()],
             collection_ids=[collection.pk for collection in data["collections"]],
         )

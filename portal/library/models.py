@@ -130,6 +130,10 @@ class Asset(models.Model):
     processing_error = models.TextField(blank=True)
     # The demo command that made it ("seed_demo", "seed_demo_media"); empty for real content.
     seeded_by = models.CharField(max_length=40, blank=True)
+    # The editor's opt-in: only then do visitors see where it was made, coarsened (`shared_location`).
+    share_location = models.BooleanField(
+        default=False, help_text="Show visitors roughly where this was made (to about 1 km) and let them find it "
+                                 "by place. Editors always see the exact location.")
     tags = models.ManyToManyField(Tag, related_name="assets", blank=True)
     collections = models.ManyToManyField(Collection, related_name="assets", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
@@ -174,6 +178,23 @@ class Asset(models.Model):
         if not self.renditions_prefix or relative not in self.renditions:
             return None
         return self.renditions_prefix + relative
+
+    @property
+    def location(self) -> tuple[float, float] | None:
+        """Where it was made (the file's GPS, as processing read it), exact: for editors only."""
+        gps = (self.media or {}).get("gps") or {}
+        try:
+            lat, lon = float(gps["lat"]), float(gps["lon"])
+        except (KeyError, TypeError, ValueError):
+            return None
+        return (lat, lon) if -90 <= lat <= 90 and -180 <= lon <= 180 else None
+
+    @property
+    def shared_location(self) -> tuple[float, float] | None:
+        """What visitors may see and search by: nothing unless the editor opted in, and then rounded to
+        two decimals (about 1 km), so a home or a nest is not pinpointed."""
+        location = self.location if self.share_location else None
+        return (round(location[0], 2), round(location[1], 2)) if location else None
 
     @property
     def is_public_media(self) -> bool:

@@ -29,6 +29,7 @@ class AssetData:
     description: str = ""
     visibility: str = "public"
     featured: bool = False
+    share_location: bool = False
     tag_names: list[str] = field(default_factory=list)
     collection_ids: list[int] = field(default_factory=list)
 
@@ -75,6 +76,7 @@ def _apply(asset: Asset, data: AssetData) -> None:
     asset.description = data.description.strip()
     asset.visibility = data.visibility
     asset.featured = data.featured
+    asset.share_location = data.share_location
 
 
 def asset_create(*, owner: User, data: AssetData) -> Asset:

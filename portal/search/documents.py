@@ -40,13 +40,8 @@ def extracted_text(asset: Asset) -> str:
     return data.decode("utf-8", errors="replace")
 
 
-def _location(media: dict[str, Any]) -> dict[str, float] | None:
-    gps = media.get("gps") or {}
-    try:
-        lat, lon = float(gps["lat"]), float(gps["lon"])
-    except (KeyError, TypeError, ValueError):
-        return None
-    return {"lat": lat, "lon": lon} if -90 <= lat <= 90 and -180 <= lon <= 180 else None
+def _point(location: tuple[float, float] | None) -> dict[str, float] | None:
+    return {"lat": location[0], "lon": location[1]} if location else None
 
 
 def asset_document(asset: Asset, *, text: str | None = None) -> dict[str, Any]:
@@ -75,7 +70,8 @@ def asset_document(asset: Asset, *, text: str | None = None) -> dict[str, Any]:
         "updated_at": asset.updated_at.isoformat(),
         "duration": media.get("duration"),
         "page_count": media.get("page_count"),
-        "location": _location(media),
+        "location": _point(asset.location),  # exact: the editors' place filter
+        "shared_location": _point(asset.shared_location),  # visitors': only if shared, to about 1 km
     }
 
 

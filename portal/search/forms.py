@@ -69,10 +69,11 @@ class SearchParams:
             return None
         return GeoFilter(lat=lat, lon=lon, km=km)
 
-    def to_query(self) -> SearchQuery:
+    def to_query(self, *, exact_location: bool = False) -> SearchQuery:
+        """`exact_location`: an editor's search (the place filter sees every asset's exact location)."""
         return SearchQuery(text=self.q, kind=self.kind, tags=self.tags, collection=self.collection,
-                           year=int(self.year) if self.year else None, near=self.near, page=self.page,
-                           per_page=PER_PAGE)
+                           year=int(self.year) if self.year else None, near=self.near,
+                           exact_location=exact_location, page=self.page, per_page=PER_PAGE)
 
     def as_query(self, **overrides: Any) -> str:
         """The query string of these parameters (page 1 and empties left out), for links."""

@@ -44,8 +44,9 @@ def _base_filters(query: SearchQuery) -> list[dict[str, Any]]:
     """What bounds the whole result set, facets included: visibility and the place."""
     filters = list(LISTED_FILTER)
     if query.near:
+        field = "location" if query.exact_location else "shared_location"  # an unshared asset has none
         filters.append({"geo_distance": {"distance": f"{query.near.km}km",
-                                         "location": {"lat": query.near.lat, "lon": query.near.lon}}})
+                                         field: {"lat": query.near.lat, "lon": query.near.lon}}})
     return filters
 
 

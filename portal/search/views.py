@@ -22,7 +22,7 @@ FALLBACK_NOTICE = ("Search is running in a reduced mode right now: results come 
 @require_GET
 def results(request: HtmxHttpRequest) -> HttpResponse:
     params = SearchParams.from_query(request.GET)
-    found = search_run(query=params.to_query())
+    found = search_run(query=params.to_query(exact_location=getattr(request.user, "is_editor", False)))
     fallback = found.source == "database"
     search_performed.send(sender=results, query=params.q, result_count=found.total, request=request,
                           source="fallback" if fallback else "results")

@@ -78,9 +78,9 @@ def test_suggestions_highlight_the_typed_prefix_and_escape_titles(asset_factory,
 
 
 def test_geo_filter_keeps_only_items_within_the_distance(asset_factory, indexed, client):
-    lisbon = asset_factory(title="Tram 28", kind=Kind.IMAGE,
+    lisbon = asset_factory(title="Tram 28", kind=Kind.IMAGE, share_location=True,
                            media={"gps": {"lat": 38.7139, "lon": -9.1394}})
-    porto = asset_factory(title="Tram museum", kind=Kind.IMAGE,
+    porto = asset_factory(title="Tram museum", kind=Kind.IMAGE, share_location=True,
                           media={"gps": {"lat": 41.1496, "lon": -8.6109}})
     nowhere = asset_factory(title="Tram ticket", kind=Kind.IMAGE)
     indexed(lisbon, porto, nowhere)

@@ -43,6 +43,8 @@ class SearchQuery:
     collection: str = ""
     year: int | None = None
     near: GeoFilter | None = None
+    # The place filter uses exact locations (editors) or only the shared, coarsened ones (everyone else).
+    exact_location: bool = False
     page: int = 1
     per_page: int = 20
 

@@ -116,6 +116,11 @@ class OpenSearchBackend:
     def setup(self) -> str | None:
         """Create a versioned index and the alias if there is no alias; returns the new index or None."""
         if client().indices.exists_alias(name=design.alias_name()):
+            # An index made before a field was added to AssetIndex gets it now (the release runs
+            # this), so strict-mapped writes of the new field do not fail. Only additions apply in
+            # place; a changed analyzer needs `search_reindex`.
+            client().indices.put_mapping(index=design.alias_name(), body=AssetIndex._doc_type.mapping.to_dict(),
+                                         request_timeout=ADMIN_TIMEOUT_S)
             return None
         name = design.new_index_name()
         versioned_index(name, alias=design.alias_name()).create(using=client(), request_timeout=ADMIN_TIMEOUT_S)

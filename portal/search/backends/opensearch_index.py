@@ -74,7 +74,8 @@ class AssetIndex(Document):
     year = fields.ShortField()
     duration = fields.FloatField()
     page_count = fields.IntegerField()
-    location = fields.GeoPointField()
+    location = fields.GeoPointField()  # exact: only editors' searches filter on it
+    shared_location = fields.GeoPointField()  # visitors': set only when the editor shares it, ~1 km
 
     class Index:
         name = alias_name()  # a template: real indexes are versioned copies (versioned_index)
