@@ -14,3 +14,6 @@ urlpatterns = [
     path("", include("portal.ops.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# A database that is down or restarting answers 503 with Retry-After (templates/503.html), not 500.
+handler500 = "portal.ops.views.server_error"
