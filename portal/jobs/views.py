@@ -22,6 +22,7 @@ from portal.jobs.errors import JobError
 from portal.jobs.models import Job, JobStatus
 from portal.jobs.presentation import ProgressView
 from portal.jobs.streams import may_watch
+from portal.library.models import Asset
 
 TABLES_TARGET = "job-tables"
 BROKER_TARGET = "broker-status"
@@ -31,6 +32,12 @@ def panel_context(job: Job, *, mode: str) -> dict[str, Any]:
     """`mode`: "live" (SSE), "poll" (htmx every 2 s, the fallback) or "static"; an inactive job
     is always static: there is nothing left to watch."""
     return {"p": ProgressView.from_job(job), "job": job, "mode": mode if job.is_active else "static"}
+
+
+def _with_page_parts(context: dict[str, Any], job: Job) -> dict[str, Any]:
+    """Adds the asset, so that the answer also carries the page's status badge and actions out of
+    band: its status changed with the job (ready, failed), and Publish must appear without a reload."""
+    return context | {"asset": Asset.objects.get(pk=job.asset_id)}
 
 
 @never_cache
@@ -58,6 +65,8 @@ def asset_progress(request: HtmxHttpRequest, asset_id: int) -> HttpResponse:
     context = panel_context(job, mode=mode)
     # Polling saw the job succeed: the page's player region is refreshed once, as the stream does.
     context["refresh_preview"] = mode == "poll" and job.status == JobStatus.SUCCEEDED
+    if not job.is_active:  # the stream's last event asks for this panel once, and polling stops here
+        context = _with_page_parts(context, job)
     return vary_on_htmx(render(request, "jobs/_progress.html", context))
 
 
@@ -72,7 +81,7 @@ def _act(request: HtmxHttpRequest, job_id: int, action: Callable[..., Job], done
         job.refresh_from_db()
     if request.htmx and request.htmx.target == f"job-panel-{job.asset_id}":
         context = panel_context(job, mode="live") | {"notice": notice, "failed": failed}
-        return render(request, "jobs/_progress.html", context)
+        return render(request, "jobs/_progress.html", _with_page_parts(context, job))
     if request.htmx and request.htmx.target == TABLES_TARGET:
         context = {"jobs": selectors.dashboard_jobs(), "notice": notice, "failed": failed}
         return render(request, "jobs/dashboard.html#tables", context)

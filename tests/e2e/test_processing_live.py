@@ -11,17 +11,19 @@ from playwright.sync_api import Page, expect
 from pytest_django.live_server_helper import LiveServer
 
 from portal.accounts.models import User
-from portal.library.models import Asset, Status
-from portal.processing.samples import make_video
+from portal.library.models import Asset, Kind, Status
+from portal.processing.samples import make_photo, make_video
+from portal.processing.services import processing_request
 
 # Fixtures borrowed by name (pytest finds them in this module's namespace): the upload page's own
 # bucket and editor, and a real worker for this test's database from tests/workers.
-from tests.e2e.test_upload import add_files, bucket, editor_user, open_upload_page, start_upload  # noqa: F401
+from tests.e2e.test_upload import PASSWORD, add_files, bucket, editor_user, open_upload_page, start_upload  # noqa: F401
 from tests.workers.conftest import (  # noqa: F401
     broker_redis,
     progress_redis,
     start_process,
     start_worker,
+    uploaded,
     work_dir,
     worker_env,
 )
@@ -62,3 +64,34 @@ def test_an_editor_watches_a_video_process_live_and_the_player_appears(
     asset = Asset.objects.get()
     assert asset.status == Status.READY
     assert page.locator("#asset-preview video").get_attribute("data-hls")
+
+
+def test_publish_appears_the_moment_processing_ends_without_a_reload(
+        page: Page, live_server: LiveServer, bucket: str, editor_user: User, start_worker, tmp_path: Path):
+    photo = make_photo(tmp_path / "pier.jpg", size=(1600, 1200))
+    asset = uploaded(kind=Kind.IMAGE, body=photo.read_bytes(), content_type="image/jpeg", filename="pier.jpg")
+    processing_request(asset_id=asset.pk)  # queued; no worker yet, so the editor sees it still processing
+    page.goto(f"{live_server.url}/accounts/login/?next=/studio/assets/{asset.pk}/edit/")
+    page.fill("#id_username", editor_user.username)
+    page.fill("#id_password", PASSWORD)
+    with page.expect_navigation():
+        page.get_by_role("button", name="Log in").click()
+    badge = page.locator(f"#asset-status-{asset.pk}")
+    publish = page.get_by_role("button", name="Publish", exact=True)
+    expect(badge).to_have_text("Processing")
+    expect(page.get_by_text("The file is being processed")).to_be_visible()
+    expect(publish).to_have_count(0)
+    page.evaluate("window.__marker = 'same page'")
+
+    start_worker("interactive,media")
+    expect(badge).to_have_text("Ready", timeout=PROCESSING_TIMEOUT_MS)
+    expect(page.get_by_text("The file is being processed")).to_have_count(0)
+    expect(publish).to_be_visible()
+    assert page.evaluate("window.__marker") == "same page"
+    page.screenshot(path=str(tmp_path / "processing-finished.png"), full_page=True)
+    print(f"screenshot: {tmp_path / 'processing-finished.png'}")
+    with page.expect_navigation():
+        publish.click()
+    expect(badge).to_have_text("Published")
+    asset.refresh_from_db()
+    assert asset.status == Status.PUBLISHED

@@ -7,6 +7,7 @@ from django.urls import reverse
 
 from portal.jobs import services
 from portal.jobs.models import Job, JobStatus
+from portal.library.models import Asset, Status
 
 DASHBOARD = "/studio/jobs/"
 
@@ -158,3 +159,28 @@ def test_retry_from_the_panel_with_htmx_answers_a_live_panel(editor_client, jobs
     html = response.content.decode()
     assert "sse-connect" in html
     assert "is queued again" in html
+
+
+def test_the_answer_that_ends_processing_brings_the_pages_badge_and_publish_out_of_band(editor_client, asset_factory,
+                                                                                        committed):
+    asset = asset_factory(status=Status.PROCESSING, published_at=None)
+    with committed():
+        job = services.job_create(asset_id=asset.pk, queue="media")
+        services.job_start(job_id=job.pk)
+    page = editor_client.get(reverse("studio:asset_edit", args=[asset.pk])).content.decode()
+    assert f'<span id="asset-status-{asset.pk}" class="status status-processing">Processing</span>' in page
+    assert "The file is being processed" in page
+    assert ">Publish</button>" not in page
+    panel = reverse("jobs:asset_progress", args=[asset.pk])
+    assert "hx-swap-oob" not in editor_client.get(panel, headers={"HX-Request": "true"}).content.decode()
+
+    Asset.objects.filter(pk=asset.pk).update(status=Status.READY)  # what processing records before the job succeeds
+    with committed():
+        services.job_succeed(job_id=job.pk)
+    for asked_by in (panel, f"{panel}?mode=poll"):  # the stream's last event, or the polling fallback
+        html = editor_client.get(asked_by, headers={"HX-Request": "true"}).content.decode()
+        assert f'<span id="asset-status-{asset.pk}" class="status status-ready" hx-swap-oob="true">Ready</span>' in html
+        assert f'<div id="asset-actions-{asset.pk}" class="actions danger-zone" hx-swap-oob="true">' in html
+        assert ">Publish</button>" in html
+        assert "csrfmiddlewaretoken" in html  # the form works as it is
+        assert "The file is being processed" not in html
