@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from portal.processing.common import Output, Progress, Stages, no_progress
+from portal.processing.common import Output, Progress, RawMetadata, Stages, no_progress
 from portal.processing.errors import ProcessingError
 from portal.processing.probe import duration, measured_duration, probe, streams
 from portal.processing.tools import FFMPEG, LOCAL_INPUT, run_ffmpeg, stream
@@ -33,10 +33,14 @@ class AudioResult:
     channels: int | None
     peaks: list[float] = field(repr=False)  # PEAKS values in 0..1 (1 = full scale), in time order
     preview: str  # relative to out_dir
+    probe: dict[str, Any] = field(default_factory=dict, repr=False)  # ffprobe's whole answer
 
     @property
     def outputs(self) -> list[Output]:
         return [(self.preview, "audio/mp4")]
+
+    def raw_metadata(self) -> RawMetadata:
+        return RawMetadata({"ffprobe": self.probe})
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -52,7 +56,7 @@ class AudioResult:
 def process_audio(src: Path, out_dir: Path, progress: Progress = no_progress) -> AudioResult:
     stages = Stages(progress, WEIGHTS)
     stages.start("probe")
-    info = probe(src, noun="audio")
+    info = probe(src, noun="audio", kind="audio")
     sounds = streams(info, "audio")
     if not sounds:
         raise ProcessingError("The file has no sound in it.")
@@ -69,6 +73,7 @@ def process_audio(src: Path, out_dir: Path, progress: Progress = no_progress) ->
         channels=_int(sounds[0].get("channels")),
         peaks=peaks,
         preview=PREVIEW,
+        probe=info,
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -24,13 +25,27 @@ WEBP = "image/webp"
 PNG = "image/png"
 
 
+@dataclass(frozen=True)
+class RawMetadata:
+    """Everything the tools said about the file, kept from the pipeline's own runs of them (no
+    tool runs a second time for it): sections by reader ("ffprobe", "image", "pdfinfo", "mime"),
+    the extracted text, and notes on what a reader could not read."""
+
+    sections: dict[str, Any]
+    text: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
 class Result(Protocol):
-    """What every processor returns: attributes for the asset's JSONB and the files to upload."""
+    """What every processor returns: metadata for Asset.media, the files to upload and the raw
+    metadata for MongoDB."""
 
     @property
     def outputs(self) -> list[Output]: ...
 
     def metadata(self) -> dict[str, Any]: ...
+
+    def raw_metadata(self) -> RawMetadata: ...
 
 
 def no_progress(stage: str, percent: int) -> None:

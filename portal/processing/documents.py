@@ -14,7 +14,7 @@ from typing import Any
 import magic
 from PIL import Image
 
-from portal.processing.common import JPEG, Output, Progress, Stages, fit, no_progress, require_content
+from portal.processing.common import JPEG, Output, Progress, RawMetadata, Stages, fit, no_progress, require_content
 from portal.processing.errors import ProcessingError, ToolTimeout
 from portal.processing.tools import run
 
@@ -52,11 +52,18 @@ class DocumentResult:
     text_file: str | None = None
     supported: bool = True  # False: kept as uploaded, nothing extracted (see note)
     note: str | None = None  # for the editor: why something is missing
+    pdfinfo: dict[str, str] = field(default_factory=dict, repr=False)  # every field pdfinfo printed
 
     @property
     def outputs(self) -> list[Output]:
         files = [(self.thumbnail, JPEG), (self.text_file, TEXT_TYPE)]
         return [(path, kind) for path, kind in files if path]
+
+    def raw_metadata(self) -> RawMetadata:
+        if self.format != "pdf":  # a text file says everything in its text; an office file, its type
+            return RawMetadata({"mime": self.mime}, self.text if self.format == "text" else None)
+        notes = [f"text: could not be extracted ({self.note})"] if self.note else []
+        return RawMetadata({"pdfinfo": self.pdfinfo}, self.text, notes)
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -94,7 +101,7 @@ def process_pdf(src: Path, out_dir: Path, progress: Progress = no_progress) -> D
     stages = Stages(progress, {"metadata": 10, "text": 40, "thumbnails": 50})
     stages.start("metadata")
     require_content(src, "PDF")
-    pages, info = pdf_info(src)
+    pages, info, every_field = pdf_info(src)
     stages.report("metadata", 1.0)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -109,7 +116,8 @@ def process_pdf(src: Path, out_dir: Path, progress: Progress = no_progress) -> D
     stages.report("text", 1.0)
     pdf_thumbnail(src, out_dir / THUMBNAIL)
     stages.report("thumbnails", 1.0)
-    return DocumentResult("pdf", "application/pdf", pages, text, truncated, info, THUMBNAIL, text_file, note=note)
+    return DocumentResult("pdf", "application/pdf", pages, text, truncated, info, THUMBNAIL, text_file, note=note,
+                          pdfinfo=every_field)
 
 
 def process_text(
@@ -127,21 +135,22 @@ def process_text(
     return DocumentResult("text", mime, 1, text, truncated, text_file=text_file)
 
 
-def pdf_info(src: Path) -> tuple[int, dict[str, str]]:
-    """(page count, selected pdfinfo fields)."""
+def pdf_info(src: Path) -> tuple[int, dict[str, str], dict[str, str]]:
+    """(page count, selected fields cut for the database, every field as pdfinfo printed it)."""
     done = run(["pdfinfo", "-isodates", "-enc", "UTF-8", src], failure="The PDF could not be read")
     fields: dict[str, str] = {}
     for line in done.stdout.decode("utf-8", errors="replace").splitlines():
         key, sep, value = line.partition(":")
         if sep:
-            fields[key.strip()] = value.strip().replace("\x00", "")[:INFO_CHARS]
+            fields[key.strip()] = value.strip()
     try:
         pages = int(fields.get("Pages", ""))
     except ValueError:
         pages = 0
     if pages < 1:
         raise ProcessingError("The PDF could not be read: it has no pages.")
-    return pages, {ours: fields[theirs] for theirs, ours in PDF_INFO.items() if fields.get(theirs)}
+    cut = {key: value.replace("\x00", "")[:INFO_CHARS] for key, value in fields.items()}
+    return pages, {ours: cut[theirs] for theirs, ours in PDF_INFO.items() if cut.get(theirs)}, fields
 
 
 def pdf_text(src: Path) -> tuple[str, bool]:
@@ -161,7 +170,7 @@ def pdf_thumbnail(src: Path, dest: Path) -> None:
         png = stem.with_suffix(".png")
         if not png.exists():
             raise ProcessingError("The PDF's first page could not be drawn.")
-        with Image.open(png) as page:
+        with Image.open(png, formats=["PNG"]) as page:  # pdftoppm's own output, nothing else
             image = page.convert("RGB")
     size = fit(image.width, image.height, THUMBNAIL_LONG_SIDE)  # pdftoppm's size, unless it misjudged
     if size != image.size:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import struct
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
@@ -11,9 +10,19 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import ExifTags, Image, ImageOps, UnidentifiedImageError
 
-from portal.processing.common import JPEG, WEBP, Output, Progress, Stages, fit, no_progress, require_content
+from portal.processing.common import (
+    JPEG,
+    WEBP,
+    Output,
+    Progress,
+    RawMetadata,
+    Stages,
+    fit,
+    no_progress,
+    require_content,
+)
 from portal.processing.errors import ProcessingError
 from portal.processing.exif import GPS, exif_tags, gps_position
 
@@ -25,6 +34,11 @@ FORMATS: tuple[tuple[str, str, str, dict[str, Any]], ...] = (
     ("jpg", "JPEG", JPEG, {"quality": 82, "optimize": True, "progressive": True}),
     ("webp", "WEBP", WEBP, {"quality": 80, "method": 4}),
 )
+# The formats we decode, by Pillow's name: what browsers show, plus TIFF for scans (uploads accept
+# it). Pillow knows some forty more (PCX, TGA, PSD, EPS, FITS...); each is parser code an upload
+# could reach, for nothing we need, so Image.open is never asked to try them.
+ACCEPTED_FORMATS = ("JPEG", "PNG", "GIF", "WEBP", "TIFF", "AVIF")
+NOT_ACCEPTED = "it is not in an image format we accept (JPEG, PNG, GIF, WebP, TIFF or AVIF)."
 # EXIF orientations that swap width and height (90° and 270° turns, with or without a mirror).
 TURNED = {5, 6, 7, 8}
 BOMB_ERRORS = (Image.DecompressionBombError, Image.DecompressionBombWarning)
@@ -49,10 +63,14 @@ class ImageResult:
     exif: dict[str, Any]  # JSON-safe, keyed by tag name; GPS tags are in `gps` only
     gps: GPS | None
     renditions: list[Rendition] = field(default_factory=list)
+    raw: RawMetadata = field(default_factory=lambda: RawMetadata({}), repr=False)
 
     @property
     def outputs(self) -> list[Output]:
         return [(r.path, r.content_type) for r in self.renditions]
+
+    def raw_metadata(self) -> RawMetadata:
+        return self.raw
 
     def metadata(self) -> dict[str, Any]:
         return {
@@ -77,6 +95,7 @@ def process_image(src: Path, out_dir: Path, progress: Progress = no_progress) ->
         width, height = (image.height, image.width) if turned else image.size
         source_format = image.format or "unknown"
         icc_profile = image.info.get("icc_profile")
+        raw = raw_image_metadata(image)  # from the same open file: read once, under the same limits
         # A JPEG can be decoded at 1/2, 1/4 or 1/8 scale for free: ask for no more than the
         # largest rendition needs, so a 60-megapixel photo does not take 180 MB to decode.
         image.draft(None, fit(image.width, image.height, RENDITIONS[0][1]))
@@ -84,27 +103,60 @@ def process_image(src: Path, out_dir: Path, progress: Progress = no_progress) ->
         tags, gps = _camera_data(exif)
     stages.report("metadata", 1.0)
     renditions = _write_renditions(upright, out_dir, icc_profile, stages)
-    return ImageResult(width, height, source_format, tags, gps, renditions)
+    return ImageResult(width, height, source_format, tags, gps, renditions, raw)
 
 
 @contextmanager
 def _opened(src: Path) -> Iterator[Image.Image]:
-    """Image.open with the pixel limit from settings. Pillow only warns between the limit and
-    twice the limit; the warning is made an error here so the limit means what it says."""
+    """Image.open of an accepted format within the pixel limit from settings, checked on the
+    header's size before any pixel is decoded. Pillow's own process-wide limit is left as it is:
+    it refuses at twice its MAX_IMAGE_PIXELS (about 179 megapixels), so a setting above that
+    cannot raise the real limit further."""
     limit = int(getattr(settings, "PROCESSING_MAX_IMAGE_PIXELS", 60_000_000))
-    # Process-wide, but every caller in a worker wants the same limit.
-    Image.MAX_IMAGE_PIXELS = limit
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(src) as image:
-                yield image
+        with open_accepted(src) as image:
+            if image.width * image.height > limit:
+                raise ProcessingError(_bomb_reason(src, limit))
+            yield image
     except BOMB_ERRORS as exc:
         raise ProcessingError(_bomb_reason(src, limit)) from exc
     except UnidentifiedImageError as exc:
-        raise ProcessingError("The image could not be read: it is not an image format we know.") from exc
+        raise ProcessingError(f"The image could not be read: {NOT_ACCEPTED}") from exc
     except (OSError, SyntaxError, ValueError, struct.error) as exc:
         raise ProcessingError(f"The image could not be read: {exc}.") from exc
+
+
+@contextmanager
+def open_accepted(src: Path) -> Iterator[Image.Image]:
+    """Image.open restricted to ACCEPTED_FORMATS. Pillow's DecompressionBombWarning (between its
+    limit and twice it) stays a warning: callers check the size themselves."""
+    with Image.open(src, formats=ACCEPTED_FORMATS) as image:
+        yield image
+
+
+def raw_image_metadata(image: Image.Image) -> RawMetadata:
+    """Every EXIF IFD (GPS and maker data included), XMP and the format's info, for the raw copy
+    in MongoDB. The camera's data is often malformed: what cannot be read becomes a note."""
+    try:
+        exif = image.getexif()
+        ifds: dict[str, Any] = {"main": _named(dict(exif), ExifTags.TAGS)}
+        for ifd, names in ((ExifTags.IFD.Exif, ExifTags.TAGS), (ExifTags.IFD.GPSInfo, ExifTags.GPSTAGS),
+                           (ExifTags.IFD.Interop, ExifTags.TAGS)):
+            found = exif.get_ifd(ifd)
+            if found:
+                ifds[ifd.name.lower()] = _named(dict(found), names)
+        info = {key: value for key, value in image.info.items() if key not in ("exif", "icc_profile", "xmp")}
+        xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
+        return RawMetadata({"image": {
+            "format": image.format, "mode": image.mode, "width": image.width, "height": image.height,
+            "frames": getattr(image, "n_frames", 1), "exif": ifds, "info": info, "xmp": xmp,
+            "icc_profile_bytes": len(image.info.get("icc_profile") or b"")}})
+    except PARSE_ERRORS as error:
+        return RawMetadata({}, notes=[f"image: could not be read ({type(error).__name__}: {str(error)[:200]})"])
+
+
+def _named(tags: dict[int, Any], names: dict[int, str]) -> dict[str, Any]:
+    return {names.get(tag, f"tag_{tag}"): value for tag, value in tags.items()}
 
 
 def _decoded(image: Image.Image) -> Image.Image:
@@ -173,10 +225,9 @@ def _declared_size(src: Path) -> tuple[int, int] | None:
     """The size the file's header declares, parsed by Pillow's format plugin directly: Image.open
     refuses a bomb before it says how big it is. Only the header is read, no pixels."""
     Image.init()
-    with warnings.catch_warnings(), src.open("rb") as fp:
-        warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+    with src.open("rb") as fp:
         prefix = fp.read(16)
-        for name in Image.ID:
+        for name in ACCEPTED_FORMATS:
             factory, accept = Image.OPEN[name]
             verdict = accept(prefix) if accept else True
             if not verdict or isinstance(verdict, str):

@@ -15,25 +15,41 @@ from portal.processing.tools import FFPROBE, LOCAL_INPUT, run, run_ffmpeg
 PROBE_SECONDS = 120.0
 # Demuxers that point at other files or render text: an upload is never one of these.
 INDIRECT_FORMATS = {"hls", "dash", "concat", "ffmetadata", "tty", "lavfi", "sdp", "rtsp"}
+MP4 = "mov,mp4,m4a,3gp,3g2,mj2"  # ffprobe names a demuxer by every format it reads, comma-joined
+MKV = "matroska,webm"
+# The containers we accept per kind, as ffprobe's format_name: an allow-list, since ffmpeg reads
+# hundreds of formats (image sequences, subtitles, game archives) that no upload should be.
+ACCEPTED_FORMATS: dict[str, frozenset[str]] = {
+    "video": frozenset({MP4, MKV, "avi", "mpegts", "mpeg", "ogg", "flv", "asf"}),
+    "audio": frozenset({"wav", "mp3", "flac", "ogg", "aac", "aiff", "asf", MP4, MKV}),
+}
+FORMAT_WORDS = {"video": "MP4/MOV, MKV/WebM, AVI, MPEG-TS/PS, Ogg, FLV or WMV",
+                "audio": "WAV, MP3, FLAC, Ogg, AAC/M4A, AIFF, WMA or MKV/WebM"}
 
 
-def probe(src: Path, *, noun: str = "video", timeout: float | None = None) -> dict[str, Any]:
-    """ffprobe -show_format -show_streams as a dict. Refuses empty, unreadable and indirect files
-    fast, with `noun` in the sentence: "The video could not be read: moov atom not found"."""
+def probe(src: Path, *, noun: str = "video", kind: str | None = None, timeout: float | None = None) -> dict[str, Any]:
+    """ffprobe's whole answer (format, streams, chapters, programs) as a dict: the pipeline's facts
+    and the raw metadata both come from this one run. Refuses empty, unreadable and indirect files
+    fast, with `noun` in the sentence: "The video could not be read: moov atom not found"; with
+    `kind` ("video", "audio"), also a container outside that kind's allow-list."""
     require_content(src, noun)
     limit = min(PROBE_SECONDS, max_seconds()) if timeout is None else timeout
     done = run(
-        [*FFPROBE, *LOCAL_INPUT, "-show_format", "-show_streams", "-of", "json", src],
+        [*FFPROBE, *LOCAL_INPUT, "-show_format", "-show_streams", "-show_chapters", "-show_programs",
+         "-of", "json", src],
         failure=f"The {noun} could not be read",
         timeout=limit,
     )
-    try:
-        info: dict[str, Any] = json.loads(done.stdout)
+    try:  # tags are the encoder's bytes: undecodable ones are kept escaped for the raw copy to clean
+        info: dict[str, Any] = json.loads(done.stdout.decode("utf-8", "surrogateescape"))
     except ValueError as exc:
         raise ProcessingError(f"The {noun} could not be read: ffprobe gave no description of it.") from exc
-    names = set(str(info.get("format", {}).get("format_name", "")).split(","))
-    if names & INDIRECT_FORMATS:
+    format_name = str(info.get("format", {}).get("format_name", ""))
+    if set(format_name.split(",")) & INDIRECT_FORMATS:
         raise ProcessingError(f"The {noun} file is a playlist or text, not a media file.")
+    if kind is not None and format_name not in ACCEPTED_FORMATS[kind]:
+        raise ProcessingError(f"The {noun} is in a format we do not accept ({format_name or 'unknown'}); "
+                              f"we accept {FORMAT_WORDS[kind]}.")
     return info
 
 

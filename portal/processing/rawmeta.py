@@ -10,20 +10,19 @@ decoded or cut with a marker, never allowed to lose the whole document or fail t
 
 from __future__ import annotations
 
-import json
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import magic
 from django.utils import timezone
-from PIL import ExifTags, Image
 
 from portal.integrations.mongo import clean_document
 from portal.integrations.mongo.documents import encoded_size
-from portal.processing.documents import TEXT_LIMIT, pdf_text
-from portal.processing.tools import FFPROBE, LOCAL_INPUT, run
+from portal.processing.common import RawMetadata
+from portal.processing.documents import TEXT_LIMIT, pdf_info, pdf_text
+from portal.processing.images import open_accepted, raw_image_metadata
+from portal.processing.probe import probe
 
 log = logging.getLogger(__name__)
 
@@ -47,31 +46,38 @@ def document_id(asset_id: int, version: int) -> str:
 
 
 def extract_raw(kind: str, src: Path) -> tuple[dict[str, Any], str | None, list[str]]:
-    """(raw metadata, extracted text, notes). Never raises for a strange file: what a tool cannot
-    read becomes a note, and the rest is kept."""
-    notes: list[str] = []
-    readers: dict[str, list[tuple[str, Callable[[Path], Any]]]] = {
-        "video": [("ffprobe", _ffprobe)], "audio": [("ffprobe", _ffprobe)],
-        "image": [("image", _image)], "document": [("pdfinfo", _pdfinfo)],
-    }
-    raw: dict[str, Any] = {}
-    for name, reader in readers.get(kind, []):
-        try:
-            raw[name] = reader(src)
-        except Exception as error:  # noqa: BLE001 - the camera's or encoder's data, not ours: note it, keep going
-            notes.append(f"{name}: could not be read ({type(error).__name__}: {str(error)[:200]})")
-    text = None
-    if kind == "document" and not raw.get("pdfinfo"):
-        mime = str(magic.from_file(str(src), mime=True))
-        raw, notes = {"mime": mime}, []  # not a PDF: a text file says everything in its text
-        if mime.startswith("text/"):
-            text = src.read_bytes()[:MAX_TEXT_CHARS].decode("utf-8", "replace")
-    elif kind == "document":
-        try:
-            text, _ = pdf_text(src)
-        except Exception as error:  # noqa: BLE001 - a PDF that forbids copying text still has its info
-            notes.append(f"text: could not be extracted ({str(error)[:200]})")
-    return raw, text, notes
+    """(raw metadata, extracted text, notes) of a file the pipeline did not just process (the
+    backfill): the pipeline's own readers, run here once each. Never raises for a strange file:
+    what a tool cannot read becomes a note, and the rest is kept."""
+    found = _read(kind, src)
+    return found.sections, found.text, found.notes
+
+
+def _read(kind: str, src: Path) -> RawMetadata:
+    try:
+        if kind in ("video", "audio"):
+            return RawMetadata({"ffprobe": probe(src, noun="media file")})
+        if kind == "image":
+            with open_accepted(src) as image:
+                return raw_image_metadata(image)
+    except Exception as error:  # noqa: BLE001 - the camera's or encoder's data, not ours: note it, keep going
+        reader = "ffprobe" if kind in ("video", "audio") else kind
+        return RawMetadata({}, notes=[f"{reader}: could not be read ({type(error).__name__}: {str(error)[:200]})"])
+    if kind != "document":
+        return RawMetadata({})
+    mime = str(magic.from_file(str(src), mime=True))
+    if mime != "application/pdf":  # not a PDF: a text file says everything in its text
+        text = src.read_bytes()[:MAX_TEXT_CHARS].decode("utf-8", "replace") if mime.startswith("text/") else None
+        return RawMetadata({"mime": mime}, text)
+    try:
+        _, _, fields = pdf_info(src)
+    except Exception as error:  # noqa: BLE001
+        return RawMetadata({"mime": mime}, notes=[f"pdfinfo: could not be read ({str(error)[:200]})"])
+    try:
+        text, _ = pdf_text(src)
+    except Exception as error:  # noqa: BLE001 - a PDF that forbids copying text still has its info
+        return RawMetadata({"pdfinfo": fields}, notes=[f"text: could not be extracted ({str(error)[:200]})"])
+    return RawMetadata({"pdfinfo": fields}, text)
 
 
 def build_document(*, asset_id: int, version: int, kind: str, source: dict[str, Any], raw: dict[str, Any],
@@ -126,40 +132,3 @@ def _fit(document: dict[str, Any]) -> None:
         document["raw"][biggest] = "…[cut: document size limit]"
         if all(isinstance(value, str) for value in document["raw"].values()):
             break
-
-
-def _ffprobe(src: Path) -> Any:
-    done = run([*FFPROBE, *LOCAL_INPUT, "-show_format", "-show_streams", "-show_chapters", "-show_programs",
-                "-of", "json", src], failure="The media file could not be probed", timeout=120)
-    return json.loads(done.stdout.decode("utf-8", "surrogateescape"))
-
-
-def _image(src: Path) -> dict[str, Any]:
-    Image.MAX_IMAGE_PIXELS = None  # headers only: no pixels are decoded here
-    with Image.open(src) as image:
-        exif = image.getexif()
-        ifds: dict[str, Any] = {"main": _named(dict(exif), ExifTags.TAGS)}
-        for ifd, names in ((ExifTags.IFD.Exif, ExifTags.TAGS), (ExifTags.IFD.GPSInfo, ExifTags.GPSTAGS),
-                           (ExifTags.IFD.Interop, ExifTags.TAGS)):
-            found = exif.get_ifd(ifd)
-            if found:
-                ifds[ifd.name.lower()] = _named(dict(found), names)
-        info = {key: value for key, value in image.info.items() if key not in ("exif", "icc_profile", "xmp")}
-        xmp = image.info.get("xmp") or image.info.get("XML:com.adobe.xmp")
-        return {"format": image.format, "mode": image.mode, "width": image.width, "height": image.height,
-                "frames": getattr(image, "n_frames", 1), "exif": ifds, "info": info,
-                "xmp": xmp, "icc_profile_bytes": len(image.info.get("icc_profile") or b"")}
-
-
-def _named(tags: dict[int, Any], names: dict[int, str]) -> dict[str, Any]:
-    return {names.get(tag, f"tag_{tag}"): value for tag, value in tags.items()}
-
-
-def _pdfinfo(src: Path) -> dict[str, str]:
-    done = run(["pdfinfo", "-isodates", "-enc", "UTF-8", src], failure="The PDF could not be read", timeout=120)
-    fields: dict[str, str] = {}
-    for line in done.stdout.decode("utf-8", "replace").splitlines():
-        key, sep, value = line.partition(":")
-        if sep:
-            fields[key.strip()] = value.strip()
-    return fields
