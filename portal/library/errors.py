@@ -16,6 +16,15 @@ class IllegalTransition(LibraryError):
         self.wanted = wanted
 
 
+class KindFrozen(LibraryError):
+    """The kind of an asset with a file (or one on its way) cannot change: see Asset.kind_is_frozen."""
+
+    def __init__(self, *, kind: str) -> None:
+        super().__init__(f"This asset's kind is fixed ({kind}) because it has a file. "
+                         f"To publish the file as something else, upload it as a new asset.")
+        self.kind = kind
+
+
 class EditConflict(LibraryError):
     """Someone saved the same object since this editor loaded it; `current` is their version."""
 

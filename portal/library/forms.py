@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 
 from portal.library.models import Asset, Collection, Kind, Visibility
@@ -27,9 +29,17 @@ class AssetForm(forms.Form):
     )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
+    def __init__(self, *args: Any, asset: Asset | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if asset is not None and asset.kind_is_frozen:
+            # Disabled: shown, never taken from the request (the asset's own kind is used instead).
+            kind = self.fields["kind"]
+            kind.disabled, kind.initial = True, asset.kind
+            kind.help_text = "Fixed once a file is uploaded: the file was checked as this kind."
+
     @classmethod
     def for_asset(cls, asset: Asset) -> AssetForm:
-        return cls(initial={
+        return cls(asset=asset, initial={
             "title": asset.title, "kind": asset.kind, "description": asset.description,
             "visibility": asset.visibility, "featured": asset.featured, "share_location": asset.share_location,
             "tags": ", ".join(tag.name for tag in asset.tags.all()),

@@ -168,6 +168,12 @@ class Asset(models.Model):
         return bool(self.source_key)
 
     @property
+    def kind_is_frozen(self) -> bool:
+        """The kind picks the processing pipeline and was checked against the file's bytes, so it is
+        fixed once a file exists or is on its way (a text file must never reach ffmpeg as a video)."""
+        return self.has_file or self.status == Status.UPLOADING
+
+    @property
     def renditions_version(self) -> int:
         """The processing run whose outputs are current (raw metadata is stored per run); 0 if none."""
         return self.renditions_job_id or 0

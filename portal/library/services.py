@@ -14,7 +14,7 @@ from django.utils.text import slugify
 
 from portal.accounts.models import User
 from portal.core.fragments import bump_generation
-from portal.library.errors import EditConflict
+from portal.library.errors import EditConflict, KindFrozen
 from portal.library.lifecycle import announce_asset, asset_transition
 from portal.library.models import Asset, Collection, Status, Tag
 from portal.library.signals import collection_changed
@@ -96,6 +96,8 @@ def asset_update(*, asset_id: int, editor: User, expected_version: int, data: As
         asset = Asset.objects.select_for_update().get(pk=asset_id)
         if asset.version != expected_version:
             raise EditConflict(current=asset)
+        if data.kind != asset.kind and asset.kind_is_frozen:
+            raise KindFrozen(kind=asset.kind)
         _apply(asset, data)
         asset.version += 1  # safe: we hold the row lock
         asset.full_clean()

@@ -11,7 +11,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from portal.accounts.decorators import editor_required
 from portal.core.http import HtmxHttpRequest, redirect_to_next, vary_on_htmx
 from portal.library import selectors, services
-from portal.library.errors import EditConflict, LibraryError
+from portal.library.errors import EditConflict, KindFrozen, LibraryError
 from portal.library.forms import AssetForm, CollectionForm
 from portal.library.models import Asset, Collection, Status
 
@@ -46,17 +46,20 @@ def asset_edit(request: HtmxHttpRequest, asset_id: int) -> HttpResponse:
     asset = get_object_or_404(Asset, pk=asset_id)
     if request.method == "GET":
         return render(request, "studio/asset_form.html", {"form": AssetForm.for_asset(asset), "asset": asset})
-    form = AssetForm(request.POST)
+    form = AssetForm(request.POST, asset=asset)
     if not form.is_valid():
         return render(request, "studio/asset_form.html", {"form": form, "asset": asset}, status=400)
     try:
         asset = services.asset_update(asset_id=asset.pk, editor=request.user,  # type: ignore[arg-type]
                                       expected_version=form.cleaned_data["version"] or 0, data=form.to_data())
+    except KindFrozen as error:  # a file arrived between loading the form and saving it
+        form.add_error("kind", str(error))
+        return render(request, "studio/asset_form.html", {"form": form, "asset": asset}, status=400)
     except EditConflict as conflict:
         # Keep this editor's text in the form, show the other editor's, and arm the form with the
         # current version so that saving again is a deliberate overwrite, not an accident.
         current: Asset = conflict.current
-        form = AssetForm(_with_version(request.POST, current.version))
+        form = AssetForm(_with_version(request.POST, current.version), asset=current)
         form.is_valid()
         context = {"form": form, "asset": current, "conflict": current,
                    "conflict_tags": ", ".join(t.name for t in current.tags.all())}
