@@ -25,9 +25,10 @@ from portal.jobs.models import Job
 from portal.jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 from portal.library.lifecycle import announce_asset, asset_transition
 from portal.library.models import Asset, Kind, Status
+from portal.processing.common import RawMetadata
 from portal.processing.dispatch import process
 from portal.processing.errors import ProcessingError
-from portal.processing.rawmeta import build_document, extract_raw
+from portal.processing.rawmeta import build_document
 
 log = logging.getLogger(__name__)
 # Quick work someone is waiting for goes to `interactive`; transcoding to `media`.
@@ -99,7 +100,7 @@ def processing_run(*, job_id: int) -> None:
             # One bar for the whole job: the pipeline's own 0–100 fills 5–90 %, storing the rest.
             result = process(asset.kind, source, out, lambda stage, pct: progress(stage, 5 + pct * 85 // 100))
             outputs = result.outputs
-            raw_document = _raw_metadata(asset, job, source)  # while the original is still here
+            raw_document = _raw_metadata(asset, job, result.raw_metadata())
             for index, (relative, content_type) in enumerate(outputs):
                 s3.upload_file(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + relative, path=out / relative,
                                content_type=content_type)
@@ -150,12 +151,13 @@ def processing_give_up(*, job_id: int, reason: str) -> None:
     log.error("processing job %s failed for good: %s", job_id, reason)
 
 
-def _raw_metadata(asset: Asset, job: Job, source: Path) -> dict[str, Any] | None:
-    """The complete raw metadata as a validated document (version = the job that read it). Never
-    fails the job: a reader that chokes becomes a note in the document, and a bug here is logged."""
+def _raw_metadata(asset: Asset, job: Job, raw: RawMetadata) -> dict[str, Any] | None:
+    """The complete raw metadata as a validated document (version = the job that read it), from
+    what the pipeline's tools already said. Never fails the job: a reader that choked is a note in
+    the document, and a bug here is logged."""
     try:
-        raw, text, notes = extract_raw(asset.kind, source)
-        return build_document(asset_id=asset.pk, version=job.pk, kind=asset.kind, raw=raw, text=text, notes=notes,
+        return build_document(asset_id=asset.pk, version=job.pk, kind=asset.kind, raw=raw.sections, text=raw.text,
+                              notes=raw.notes,
                               source={"key": asset.source_key, "size": asset.source_size, "type": asset.source_type,
                                       "filename": asset.original_filename})
     except Exception:  # the job's real work is done; losing the raw copy must not undo it

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from portal.processing.common import JPEG, Output, Progress, Stages, fit, no_progress
+from portal.processing.common import JPEG, Output, Progress, RawMetadata, Stages, fit, no_progress
 from portal.processing.errors import ProcessingError
 from portal.processing.hls import MASTER, Variant, encode_hls, hls_outputs
 from portal.processing.probe import display_size, duration, measured_duration, probe, streams
@@ -40,10 +40,14 @@ class VideoResult:
     variants: list[Variant]
     storyboard: Storyboard
     hls_files: list[Output]
+    probe: dict[str, Any] = field(default_factory=dict, repr=False)  # ffprobe's whole answer
 
     @property
     def outputs(self) -> list[Output]:
         return [(self.poster, JPEG), *self.hls_files, *self.storyboard.outputs]
+
+    def raw_metadata(self) -> RawMetadata:
+        return RawMetadata({"ffprobe": self.probe})
 
     def metadata(self) -> dict[str, Any]:
         facts = self.facts
@@ -63,7 +67,8 @@ def process_video(src: Path, out_dir: Path, progress: Progress = no_progress) ->
     """Probe, then write poster.jpg, hls/ (master.m3u8 and one folder per rung) and storyboard/."""
     stages = Stages(progress, WEIGHTS)
     stages.start("probe")
-    facts = video_facts(src)
+    info = probe(src, noun="video", kind="video")
+    facts = video_facts(src, info)
     stages.report("probe", 1.0)
     out_dir.mkdir(parents=True, exist_ok=True)
 
@@ -77,12 +82,12 @@ def process_video(src: Path, out_dir: Path, progress: Progress = no_progress) ->
                           has_audio=facts.audio_codec is not None, on_fraction=stages.fraction_callback("hls"))
     board = make_storyboard(src, out_dir / "storyboard", stream=facts.stream, size=size, duration=facts.duration,
                             on_fraction=stages.fraction_callback("storyboard"))
-    return VideoResult(facts, POSTER, f"{hls_dir.name}/{MASTER}", variants, board, hls_outputs(hls_dir, out_dir))
+    return VideoResult(facts, POSTER, f"{hls_dir.name}/{MASTER}", variants, board, hls_outputs(hls_dir, out_dir),
+                       probe=info)
 
 
-def video_facts(src: Path) -> VideoFacts:
-    """What the pipeline needs to know before encoding; refuses files without a picture."""
-    info = probe(src, noun="video")
+def video_facts(src: Path, info: dict[str, Any]) -> VideoFacts:
+    """What the pipeline needs to know before encoding, from the probe; refuses files without a picture."""
     pictures = streams(info, "video")
     if not pictures:
         raise ProcessingError("The file has no video picture in it.")
