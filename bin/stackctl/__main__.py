@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
         elif args.command == "down":
             stack.down(args.names or None)
         elif args.command == "restart":
-            stack.restart(args.names or stack.known())
+            stack.restart(args.names or stack.default())
         elif args.command == "status":
             rows = [("SERVER", "VERSION", "URL", "STATE"), *stack.status()]
             widths = [max(len(row[i]) for row in rows) for i in range(4)]

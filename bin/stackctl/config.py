@@ -43,6 +43,8 @@ class Ports:
     memcached: int = port("STACK_MEMCACHED_PORT", 21211)
     opensearch: int = port("STACK_OPENSEARCH_PORT", 19200)
     opensearch_transport: int = port("STACK_OPENSEARCH_TRANSPORT_PORT", 19300)
+    elasticsearch: int = port("STACK_ELASTICSEARCH_PORT", 19201)
+    elasticsearch_transport: int = port("STACK_ELASTICSEARCH_TRANSPORT_PORT", 19301)
     ferretdb: int = port("STACK_FERRETDB_PORT", 37017)
     s3: int = port("STACK_S3_PORT", 17070)
     cdn: int = port("STACK_CDN_PORT", 18080)
@@ -74,6 +76,7 @@ S3_REGION = os.environ.get("S3_REGION", "us-east-1")
 S3_PUBLIC_BUCKET = os.environ.get("S3_PUBLIC_BUCKET", "portal-public")
 S3_PRIVATE_BUCKET = os.environ.get("S3_PRIVATE_BUCKET", "portal-private")
 OPENSEARCH_HEAP = os.environ.get("STACK_OPENSEARCH_HEAP", "768m")
+ELASTICSEARCH_HEAP = os.environ.get("STACK_ELASTICSEARCH_HEAP", "512m")
 
 URLS = {
     "DATABASE_URL": f"postgres://{PG_USER}:{PG_PASSWORD}@{HOST}:{PORTS.postgres}/{PG_DB}",

@@ -22,6 +22,7 @@ REGISTRY = {
     "redis": "Redis",
     "memcached": "Memcached",
     "opensearch": "OpenSearch",
+    "elasticsearch": "Elasticsearch",
     "ferretdb": "FerretDB",
     "s3": "S3",
     # "module.Class" where one module holds several; these three run only with LB=1.
@@ -31,10 +32,17 @@ REGISTRY = {
     "nginx": "Nginx",
 }
 LB_ONLY = frozenset({"web1", "web2", "stream"})
+# Started only when named (`bin/stack up elasticsearch`); a plain `down` stops them, status lists them when running.
+OPTIONAL = frozenset({"elasticsearch"})
 
 
 def known() -> list[str]:
     return [name for name in REGISTRY if config.LB or name not in LB_ONLY]
+
+
+def default() -> list[str]:
+    """What a plain `up` or `restart` starts."""
+    return [name for name in known() if name not in OPTIONAL]
 
 
 def services(names: list[str] | None = None) -> list[Service]:
@@ -83,7 +91,7 @@ def install(chosen: list[Service]) -> None:
 
 def up(names: list[str] | None = None) -> None:
     """Start what is not running, in parallel where dependencies allow; a no-op when all are up."""
-    chosen = services(names)
+    chosen = services(names or default())
     install(chosen)
     started = time.monotonic()
     by_name: dict[str, Future[None]] = {}
@@ -123,6 +131,8 @@ def restart(names: list[str]) -> None:
 def status() -> list[tuple[str, str, str, str]]:
     rows = []
     for server in services():
+        if server.name in OPTIONAL and not server.running():
+            continue
         state = "up" if server.running() and _ready(server) else "down"
         try:
             version = server.version() if server.installed() else "not installed"

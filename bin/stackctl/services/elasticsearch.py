@@ -1,0 +1,174 @@
+"""Elasticsearch 7.10.2 OSS, single node: the optional second engine of the search port.
+
+Not in the default set: `bin/stack up elasticsearch` starts it. deploy/elasticsearch/pom.xml lays
+the Maven Central jars out as the tar distribution would (lib/, modules/<name>/); the republished
+module jars carry no descriptor or security policy, so ours are copied from deploy/elasticsearch/
+modules/. The node is started through its own Bootstrap, which refuses root: as root the stack
+runs it as a system user of its own, which owns the node's folder under var/ (config included:
+the node writes its keystore there).
+"""
+
+from __future__ import annotations
+
+import glob
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import time
+import urllib.request
+from collections import deque
+from pathlib import Path
+from typing import Any
+
+from .. import config
+from ..service import Launch, Service, StackError, chown_tree, log, run
+
+VERSION = config.VERSIONS["ELASTICSEARCH_VERSION"]
+DEPLOY = config.ROOT / "deploy" / "elasticsearch"
+DIST = config.BUILD / "elasticsearch-dist"
+MARKER = DIST / "installed"  # written last: a half-finished build never counts as installed
+OS_USER = os.environ.get("STACK_ELASTICSEARCH_USER", "portal-es")
+URL = f"http://{config.HOST}:{config.PORTS.elasticsearch}"
+
+# What the distribution's jvm.options sets, minus what only matters in production.
+JVM_FLAGS = [
+    "-XX:+UseG1GC",
+    "-Xss1m",
+    "-Djava.awt.headless=true",
+    "-Dfile.encoding=UTF-8",
+    "-Djna.nosys=true",
+    "-XX:-OmitStackTraceInFastThrow",
+    "-Dio.netty.noUnsafe=true",
+    "-Dio.netty.noKeySetOptimization=true",
+    "-Dio.netty.recycler.maxCapacityPerThread=0",
+    "-Dio.netty.allocator.numDirectArenas=0",
+    "-Dlog4j.shutdownHookEnabled=false",
+    "-Dlog4j2.disable.jmx=true",
+    "-Djava.locale.providers=SPI,COMPAT",
+    "-Des.distribution.flavor=oss",
+    "-Des.distribution.type=tar",
+    "-Des.bundled_jdk=false",
+]
+
+
+def java17() -> str:
+    """7.10 installs a security manager, which Java 18+ refuses: never whatever `java` is on PATH."""
+    found = os.environ.get("STACK_JAVA17") or next(iter(sorted(glob.glob("/usr/lib/jvm/java-17-*/bin/java"))), "")
+    if not found or not os.access(found, os.X_OK):
+        raise StackError("elasticsearch: needs Java 17 (apt-get install openjdk-17-jdk-headless, or set STACK_JAVA17)")
+    return found
+
+
+def build_fingerprint() -> str:
+    """The version and a hash of the build's inputs: editing the pom or a descriptor rebuilds on next start."""
+    digest = hashlib.sha256(VERSION.encode())
+    for path in sorted([DEPLOY / "pom.xml", *(p for p in (DEPLOY / "modules").rglob("*") if p.is_file())]):
+        digest.update(str(path.relative_to(DEPLOY)).encode() + path.read_bytes())
+    return f"{VERSION} {digest.hexdigest()[:16]}"
+
+
+def run_as() -> str | None:
+    """Who the node runs as: our system user when the stack runs as root, else the caller."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        pwd.getpwnam(OS_USER)
+    except KeyError:
+        run(["useradd", "--system", "--no-create-home", "--home-dir", "/nonexistent",
+             "--shell", "/usr/sbin/nologin", OS_USER])
+    return OS_USER
+
+
+class Elasticsearch(Service):
+    name = "elasticsearch"
+    port = config.PORTS.elasticsearch
+    url = URL
+    start_timeout = 120.0
+
+    def installed(self) -> bool:
+        try:
+            return MARKER.read_text().strip() == build_fingerprint()
+        except OSError:
+            return False
+
+    def install(self) -> None:
+        if shutil.which("mvn") is None:
+            raise StackError("elasticsearch: `mvn` is not on PATH (apt-get install maven)")
+        java17()
+        shutil.rmtree(DIST, ignore_errors=True)  # jars of another version would share the classpath
+        log(f"elasticsearch: building Elasticsearch {VERSION} with Maven into {DIST} (~60 MB on the first build)")
+        self._maven("package")
+        for module in sorted((DEPLOY / "modules").iterdir()):
+            if not (DIST / "modules" / module.name).is_dir():
+                raise StackError(f"elasticsearch: maven left no jars for module {module.name}")
+            for extra in module.iterdir():
+                shutil.copy(extra, DIST / "modules" / module.name / extra.name)
+        # The node checks that path.home's bin/ and plugins/ exist, even empty.
+        for sub in ("bin", "plugins"):
+            (DIST / sub).mkdir(exist_ok=True)
+        shutil.rmtree(DIST / "build", ignore_errors=True)
+        MARKER.write_text(build_fingerprint() + "\n")
+
+    def _maven(self, *goals: str) -> None:
+        """Run Maven, logging how far the download got every few seconds instead of its raw output."""
+        argv = ["mvn", "-B", "-f", str(DEPLOY / "pom.xml"), f"-Des.version={VERSION}", f"-Ddist.dir={DIST}", *goals]
+        tail: deque[str] = deque(maxlen=60)
+        downloaded, last_report = 0, time.monotonic()
+        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as maven:
+            assert maven.stdout is not None
+            for line in maven.stdout:
+                tail.append(line.rstrip())
+                downloaded += "Downloaded from" in line
+                if time.monotonic() - last_report > 5:
+                    log(f"elasticsearch: maven still working, {downloaded} files downloaded so far")
+                    last_report = time.monotonic()
+        if maven.returncode != 0:
+            raise StackError(f"elasticsearch: maven failed ({maven.returncode}): {' '.join(argv)}\n" + "\n".join(tail))
+
+    def prepare(self) -> None:
+        # As with OpenSearch, node.lock and write.lock are OS locks that die with a killed process.
+        home = self.data_dir
+        shutil.rmtree(home / "tmp", ignore_errors=True)
+        for sub in ("data", "logs", "tmp", "config"):
+            (home / sub).mkdir(parents=True, exist_ok=True)
+        for source in (DEPLOY / "config").iterdir():  # refreshed on every start: deploy/ is the truth
+            shutil.copy(source, home / "config" / source.name)
+        os.chmod(home, 0o700)  # the node's own: its keystore is in config/
+        user = run_as()
+        if user is not None:
+            chown_tree(home, user)
+
+    def command(self) -> Launch:
+        home = self.data_dir
+        settings = {
+            "path.data": home / "data",
+            "path.logs": home / "logs",
+            "http.port": self.port,
+            "transport.port": config.PORTS.elasticsearch_transport,
+        }
+        return Launch([
+            java17(), f"-Xms{config.ELASTICSEARCH_HEAP}", f"-Xmx{config.ELASTICSEARCH_HEAP}", *JVM_FLAGS,
+            f"-Des.path.home={DIST}", f"-Des.path.conf={home / 'config'}",
+            f"-Djava.io.tmpdir={home / 'tmp'}", f"-XX:ErrorFile={home / 'logs' / 'hs_err_pid%p.log'}",
+            "-cp", str(DIST / "lib" / "*"), "org.elasticsearch.bootstrap.Elasticsearch",
+            *(f"-E{key}={value}" for key, value in settings.items()),
+        ], cwd=Path(home), user=run_as())
+
+    def _get(self, path: str, timeout: float = 3.0) -> dict[str, Any]:
+        with urllib.request.urlopen(f"{self.url}{path}", timeout=timeout) as response:
+            body: dict[str, Any] = json.load(response)
+            return body
+
+    def ready(self) -> bool:
+        # A timed-out wait answers 408, which urlopen raises: the caller counts that as "not yet".
+        health = self._get("/_cluster/health?wait_for_status=yellow&timeout=1s")
+        return health.get("status") in ("yellow", "green")
+
+    def version(self) -> str:
+        try:
+            return str(self._get("/")["version"]["number"])
+        except OSError:  # stopped: report what is built
+            return VERSION
