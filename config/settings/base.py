@@ -167,6 +167,10 @@ OPENSEARCH_DSL = {"default": {"hosts": [SEARCH_URL], "timeout": SEARCH_TIMEOUT_S
 OPENSEARCH_DSL_AUTOSYNC = False
 OPENSEARCH_DSL_AUTO_REFRESH = False
 OPENSEARCH_DSL_SIGNAL_PROCESSOR = "portal.search.backends.opensearch_index.NoSignalProcessor"
+# Index updates are recorded in PostgreSQL (search.PendingIndex); every SEARCH_SWEEP_SECONDS the
+# sweeper sends again those waiting longer than SEARCH_PENDING_GRACE_SECONDS (a lost or unsent message).
+SEARCH_SWEEP_SECONDS = env.float("SEARCH_SWEEP_SECONDS", default=60.0)
+SEARCH_PENDING_GRACE_SECONDS = env.float("SEARCH_PENDING_GRACE_SECONDS", default=120.0)
 MONGODB_URL = env.str("MONGODB_URL", default="mongodb://127.0.0.1:37017/portal")
 # The database is MONGODB_URL's path (test.py: one named like the run's PostgreSQL test database).
 MONGODB_DATABASE = urlsplit(MONGODB_URL).path.strip("/") or "portal"
@@ -249,6 +253,7 @@ JOBS_SWEEP_GRACE_SECONDS = env.int("JOBS_SWEEP_GRACE_SECONDS", default=300)
 JOBS_RUNNING_LEASE_SECONDS = env.int("JOBS_RUNNING_LEASE_SECONDS", default=3720)
 CELERY_BEAT_SCHEDULE = {
     "jobs-sweep": periodic(TaskName.JOBS_SWEEP, JOBS_SWEEP_SECONDS, expires=JOBS_SWEEP_SECONDS),
+    "search-sweep-pending": periodic(TaskName.SEARCH_SWEEP_PENDING, SEARCH_SWEEP_SECONDS, expires=SEARCH_SWEEP_SECONDS),
     "uploads-cleanup": periodic(TaskName.UPLOADS_CLEANUP, 3600.0),
     # Expires: while a long backfill holds the bulk worker, queued ships are dropped, not piled up (one catches up).
     "analytics-ship": periodic(TaskName.ANALYTICS_SHIP, ANALYTICS_SHIP_SECONDS, expires=60.0),

@@ -24,6 +24,7 @@ class TaskName(StrEnum):
     SEARCH_INDEX_ASSET = "search.index_asset"
     SEARCH_INDEX_COLLECTION = "search.index_collection"
     SEARCH_REINDEX = "search.reindex"
+    SEARCH_SWEEP_PENDING = "search.sweep_pending"
     ANALYTICS_SHIP = "analytics.ship"
     ANALYTICS_EXPIRE = "analytics.expire"
     ANALYTICS_REFRESH = "analytics.refresh"
@@ -38,6 +39,7 @@ QUEUE_OF: dict[TaskName, Queue] = {
     TaskName.SEARCH_INDEX_ASSET: Queue.INTERACTIVE,
     TaskName.SEARCH_INDEX_COLLECTION: Queue.BULK,
     TaskName.SEARCH_REINDEX: Queue.BULK,
+    TaskName.SEARCH_SWEEP_PENDING: Queue.INTERACTIVE,  # light; must not wait behind a reindex on bulk
     TaskName.ANALYTICS_SHIP: Queue.BULK,
     TaskName.ANALYTICS_EXPIRE: Queue.BULK,
     TaskName.ANALYTICS_REFRESH: Queue.BULK,

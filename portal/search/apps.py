@@ -3,31 +3,52 @@ from typing import Any
 
 from django.apps import AppConfig
 
+from portal.core.tasks import QUEUE_OF, TaskName
+
 log = logging.getLogger(__name__)
 
-INDEX_ASSET_TASK = "search.index_asset"
-INDEX_COLLECTION_TASK = "search.index_collection"
 
-
-def _send(name: str, queue: str, object_id: int) -> None:
+def _send(name: TaskName, object_id: int) -> None:
     from portal.jobs import broker  # noqa: PLC0415 - models not ready at import
 
     # Already after commit (the library sends its signals then). The index is derived: a broker
-    # outage must not fail the editor's save; the next change or `search_reindex` catches up.
+    # outage must not fail the editor's save. An asset's update is also recorded in PostgreSQL
+    # (PendingIndex), so `search.sweep_pending` sends it again once the broker is back.
     try:
-        broker.send_each(name=name, queue=queue, calls=[[object_id]])
+        broker.send_each(name=str(name), queue=str(QUEUE_OF[name]), calls=[[object_id]])
     except broker.SendFailed:
-        log.warning("could not queue %s(%s); the index stays stale until the next change or reindex",
-                    name, object_id, exc_info=True)
+        log.warning("could not queue %s(%s); recorded for the pending-index sweep", name, object_id, exc_info=True)
+
+
+def _record(asset_ids: Any) -> None:
+    from portal.search.services import search_pending_record  # noqa: PLC0415 - models not ready at import
+
+    search_pending_record(asset_ids=asset_ids)
+
+
+def _on_asset_saved_or_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    _record([instance.pk])  # inside the change's own transaction: committed with it or not at all
+
+
+def _on_asset_relations_changed(sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any,
+                                **kwargs: Any) -> None:
+    if action not in ("post_add", "post_remove", "post_clear"):
+        return
+    if not reverse:
+        _record([instance.pk])
+    elif pk_set:  # a tag or collection gained or lost these assets
+        _record(pk_set)
 
 
 def _on_asset_changed(sender: Any, asset_id: int, change: str, **kwargs: Any) -> None:
-    _send(INDEX_ASSET_TASK, "interactive", asset_id)  # every change: the task rebuilds the document
+    # Recorded again before sending: covers changes written without save() (queryset updates).
+    _record([asset_id])
+    _send(TaskName.SEARCH_INDEX_ASSET, asset_id)  # every change: the task rebuilds the document
 
 
 def _on_collection_changed(sender: Any, collection_id: int, change: str, **kwargs: Any) -> None:
     if change != "created":  # an empty new collection changes no asset's document
-        _send(INDEX_COLLECTION_TASK, "bulk", collection_id)
+        _send(TaskName.SEARCH_INDEX_COLLECTION, collection_id)
 
 
 class SearchConfig(AppConfig):
@@ -35,7 +56,15 @@ class SearchConfig(AppConfig):
     label = "search"
 
     def ready(self) -> None:
+        from django.db.models.signals import m2m_changed, post_delete, post_save  # noqa: PLC0415
+
+        from portal.library.models import Asset  # noqa: PLC0415
         from portal.library.signals import asset_changed, collection_changed  # noqa: PLC0415
 
         asset_changed.connect(_on_asset_changed, dispatch_uid="search.index_asset")
         collection_changed.connect(_on_collection_changed, dispatch_uid="search.index_collection")
+        post_save.connect(_on_asset_saved_or_deleted, sender=Asset, dispatch_uid="search.pending_saved")
+        post_delete.connect(_on_asset_saved_or_deleted, sender=Asset, dispatch_uid="search.pending_deleted")
+        for through in (Asset.tags.through, Asset.collections.through):
+            m2m_changed.connect(_on_asset_relations_changed, sender=through,
+                                dispatch_uid=f"search.pending_{through._meta.model_name}")

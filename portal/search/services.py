@@ -7,20 +7,67 @@ is whatever settings.SEARCH_BACKEND names, seen only through the SearchBackend p
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterable
+from datetime import timedelta
+
+from django.db.models import Q
+from django.utils import timezone
+
+from portal.core.tasks import QUEUE_OF, TaskName
+from portal.jobs import broker
 from portal.library.models import Asset
 from portal.search.backends import get_search_backend
 from portal.search.backends.base import Progress
 from portal.search.documents import all_assets, with_relations
+from portal.search.models import PendingIndex
+
+log = logging.getLogger(__name__)
+SWEEP_BATCH = 1000  # per run; the next run takes the rest
 
 
 def search_index_asset(*, asset_id: int, refresh: bool = False) -> None:
-    """Bring one asset's document in step with PostgreSQL: written if the asset exists, else deleted."""
+    """Bring one asset's document in step with PostgreSQL: written if the asset exists, else deleted.
+    Then its pending record is done, unless a newer change was recorded while this one ran."""
     engine = get_search_backend()
+    # Read before the asset: the state written below is at least as new as this request.
+    requested = PendingIndex.objects.filter(asset_id=asset_id).values_list("requested_at", flat=True).first()
     asset = with_relations(Asset.objects.filter(pk=asset_id)).first()
     if asset is None:
         engine.delete(asset_id, refresh=refresh)
     else:
         engine.index(asset, refresh=refresh)
+    if requested is not None:
+        PendingIndex.objects.filter(asset_id=asset_id, requested_at__lte=requested).delete()
+
+
+def search_pending_record(*, asset_ids: Iterable[int]) -> None:
+    """Record that these assets' documents must be rewritten (one upsert; a newer request moves the
+    time on). Called inside the transaction of the change, so the record commits with it."""
+    now = timezone.now()
+    rows = [PendingIndex(asset_id=asset_id, requested_at=now) for asset_id in set(asset_ids)]
+    PendingIndex.objects.bulk_create(rows, update_conflicts=True, unique_fields=["asset_id"],
+                                     update_fields=["requested_at"])
+
+
+def search_pending_sweep(*, grace_s: float) -> int:
+    """Send `search.index_asset` again for every asset whose update has waited longer than `grace_s`
+    (its message lost, or never sent while the broker was unreachable), at most once per grace
+    period each. Idempotent tasks make a duplicate harmless. Returns how many were sent."""
+    now = timezone.now()
+    cutoff = now - timedelta(seconds=grace_s)
+    due = list(PendingIndex.objects.filter(Q(sent_at__isnull=True) | Q(sent_at__lte=cutoff), requested_at__lte=cutoff)
+               .order_by("requested_at").values_list("asset_id", flat=True)[:SWEEP_BATCH])
+    if not due:
+        return 0
+    task = TaskName.SEARCH_INDEX_ASSET
+    try:
+        broker.send_each(name=str(task), queue=str(QUEUE_OF[task]), calls=[[asset_id] for asset_id in due])
+    except broker.SendFailed as failed:
+        log.warning("pending-index sweep: the broker failed after %s of %s", failed.sent, len(due), exc_info=True)
+        due = due[:failed.sent]
+    PendingIndex.objects.filter(asset_id__in=due).update(sent_at=now)
+    return len(due)
 
 
 def search_index_collection(*, collection_id: int) -> int:
