@@ -50,7 +50,16 @@ TRANSITIONS: dict[str, set[str]] = {
     Status.FAILED: {Status.PROCESSING, Status.UPLOADING},
 }
 
-LISTED = Q(status=Status.PUBLISHED, visibility=Visibility.PUBLIC)
+# The "listed" rule, written once: what listings and search may show (published and public, never
+# unlisted or private). Queries, related models' filters, a row's own check and the search engine's
+# filter are all built from these fields.
+LISTED_FIELDS: dict[str, str] = {"status": Status.PUBLISHED, "visibility": Visibility.PUBLIC}
+LISTED = Q(**LISTED_FIELDS)
+
+
+def listed_through(relation: str) -> Q:
+    """LISTED seen from a model related to assets, e.g. listed_through("assets") for tags."""
+    return Q(**{f"{relation}__{field}": value for field, value in LISTED_FIELDS.items()})
 
 
 class Tag(models.Model):
@@ -209,7 +218,7 @@ class Asset(models.Model):
 
     @property
     def is_listed(self) -> bool:
-        return self.status == Status.PUBLISHED and self.visibility == Visibility.PUBLIC
+        return all(getattr(self, field) == value for field, value in LISTED_FIELDS.items())
 
     def move_to(self, status: str) -> None:
         """Refuses a move the lifecycle does not allow. Called only by portal.library.lifecycle,

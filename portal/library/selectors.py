@@ -5,17 +5,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Prefetch, Q, QuerySet
+from django.db.models import Count, Prefetch, QuerySet
 from django.http import QueryDict
 
-from portal.library.models import Asset, Collection, Kind, Status, Tag, Visibility
+from portal.library.models import Asset, Collection, Kind, Status, Tag, listed_through
 
 ORDERINGS = {
     "newest": ("-published_at", "-id"),
     "oldest": ("published_at", "id"),
     "title": ("title", "id"),
 }
-LISTED_THROUGH_ASSETS = Q(assets__status=Status.PUBLISHED, assets__visibility=Visibility.PUBLIC)
+LISTED_THROUGH_ASSETS = listed_through("assets")
 SORT_LABELS = {"newest": "Newest first", "oldest": "Oldest first", "title": "Title A–Z"}
 
 

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from portal.library.models import LISTED_FIELDS
 from portal.search.backends.base import SearchQuery
 from portal.search.index import MARK_END, MARK_START
 
-LISTED_FILTER: list[dict[str, Any]] = [{"term": {"status": "published"}}, {"term": {"visibility": "public"}}]
+LISTED_FILTER: list[dict[str, Any]] = [{"term": {field: str(value)}} for field, value in LISTED_FIELDS.items()]
 FACET_SIZES = {"kind": 10, "tags": 20, "collections": 20, "year": 30}
 SOURCE_FIELDS = ["id", "slug", "title", "kind", "published_at", "tags", "description"]
 
