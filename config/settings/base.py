@@ -55,6 +55,8 @@ MIDDLEWARE = [
     # /healthz and /readyz answer here: probes come by the instance's address, over plain HTTP.
     "portal.ops.middleware.HealthProbeMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Content-Security-Policy on every answer, cached pages included (portal/core/csp.py).
+    "portal.core.csp.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     # Anonymous pages cached whole: a hit answers here, before sessions, CSRF and auth.
     "portal.core.pagecache.AnonymousPageCacheMiddleware",
@@ -296,6 +298,10 @@ SESSION_COOKIE_SECURE = True
 CSRF_COOKIE_SECURE = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# Content-Security-Policy (portal/core/csp.py): scripts from our origin only; media, previews and uploads
+# from the S3 endpoint and the CDN (their origins are read from the URLs above) plus these sources.
+CSP_EXTRA_SOURCES = env.list("CSP_EXTRA_SOURCES", default=[])
+CSP_REPORT_ONLY = env.bool("CSP_REPORT_ONLY", default=False)  # report violations, block nothing (a rollout aid)
 SECURE_REFERRER_POLICY = "same-origin"
 
 LOGGING = {
