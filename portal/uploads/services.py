@@ -20,6 +20,7 @@ from portal.integrations import s3
 from portal.library.errors import IllegalTransition
 from portal.library.lifecycle import asset_transition
 from portal.library.models import Asset, Kind, Status
+from portal.library.policy import can_edit
 from portal.library.services import AssetData, asset_create
 from portal.uploads.errors import UploadError, UploadNotFound
 from portal.uploads.filenames import clean_filename, title_from_filename
@@ -83,9 +84,8 @@ def upload_start(*, owner: User, filename: str, size: int, content_type: str,
         if asset_id is None:  # through the library, like the studio's: validated and announced
             asset = asset_create(owner=owner, data=AssetData(title=title_from_filename(name), kind=kind))
         else:
-            # Any editor may (re)upload any asset's file: the studio is shared among editors.
             found = Asset.objects.select_for_update().filter(pk=asset_id).first()
-            if found is None:
+            if found is None or not can_edit(owner, found):  # the upload page asks the same
                 raise UploadNotFound("No such asset.")
             asset = found
             if asset.kind != kind:

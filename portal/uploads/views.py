@@ -19,6 +19,7 @@ from portal.accounts.decorators import editor_required
 from portal.core.http import HtmxHttpRequest
 from portal.integrations.s3 import StorageError, StorageUnavailable
 from portal.library.models import Asset
+from portal.library.policy import can_edit
 from portal.uploads import services
 from portal.uploads.cleanup import upload_abandon
 from portal.uploads.errors import UploadError, UploadNotFound
@@ -60,14 +61,17 @@ def _guarded(call: Callable[[], JsonResponse]) -> JsonResponse:
 
 
 def _target_asset(request: HtmxHttpRequest) -> Asset | None:
-    """`?asset=<id>` (the edit page's "Upload a file" link): a file for that asset, one of the user's own
-    (as upload_start requires). Anything else is not found rather than a silent new asset."""
+    """`?asset=<id>` (the edit page's "Upload a file" link): a file for that asset, which the user may
+    edit (the one rule upload_start follows too). Anything else is not found, not a silent new asset."""
     raw = request.GET.get("asset", "")
     if not raw:
         return None
     if not raw.isdigit():
         raise Http404("No such asset.")
-    return get_object_or_404(Asset, pk=int(raw), owner=request.user)
+    asset = get_object_or_404(Asset, pk=int(raw))
+    if not can_edit(request.user, asset):
+        raise Http404("No such asset.")
+    return asset
 
 
 @editor_required
