@@ -23,6 +23,7 @@ from portal.library.policy import can_edit
 from portal.uploads import services
 from portal.uploads.cleanup import upload_abandon
 from portal.uploads.errors import UploadError, UploadNotFound
+from portal.uploads.forms import PartUrlsForm, UploadStartForm
 from portal.uploads.models import UploadStatus
 
 MAX_JSON_BODY = 16 * 1024  # requests here are a few hundred bytes; anything bigger is not ours
@@ -96,14 +97,12 @@ def upload_page(request: HtmxHttpRequest) -> HttpResponse:
 @require_POST
 def upload_start(request: HtmxHttpRequest) -> JsonResponse:
     def call() -> JsonResponse:
-        data = _payload(request)
-        try:
-            size = int(data.get("size", 0))
-            asset_id = int(data["asset"]) if data.get("asset") else None
-        except (TypeError, ValueError, OverflowError) as error:  # JSON allows Infinity: int() overflows
-            raise UploadError("Size and asset must be numbers.") from error
-        ticket = services.upload_start(owner=request.user, filename=str(data.get("filename", ""))[:1000],  # type: ignore[arg-type]
-                                       size=size, content_type=str(data.get("type", "")), asset_id=asset_id)
+        form = UploadStartForm(_payload(request))
+        if not form.is_valid():
+            raise UploadError("Size and asset must be numbers.")
+        data = form.cleaned_data
+        ticket = services.upload_start(owner=request.user, filename=data["filename"][:1000],  # type: ignore[arg-type]
+                                       size=data["size"], content_type=data["type"], asset_id=data["asset"])
         return JsonResponse(ticket.as_json(), status=201)
 
     return _guarded(call)
@@ -118,9 +117,10 @@ def upload_parts(request: HtmxHttpRequest, session_id: UUID) -> JsonResponse:
         if request.method == "GET":
             parts = services.upload_parts(user=request.user, session_id=session_id)  # type: ignore[arg-type]
             return JsonResponse({"parts": [{"PartNumber": p.number, "Size": p.size, "ETag": p.etag} for p in parts]})
-        numbers = _payload(request).get("numbers", [])
-        if not isinstance(numbers, list) or not all(isinstance(n, int) for n in numbers) or len(numbers) > 100:
-            raise UploadError("numbers must be a list of up to 100 part numbers.")
+        form = PartUrlsForm(_payload(request))
+        if not form.is_valid():
+            raise UploadError(form.errors["numbers"][0])
+        numbers = form.cleaned_data["numbers"]
         urls = services.upload_part_urls(user=request.user, session_id=session_id, numbers=numbers)  # type: ignore[arg-type]
         return JsonResponse({"urls": {str(n): url for n, url in urls.items()}})
 
