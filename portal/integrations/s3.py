@@ -8,6 +8,7 @@ URLs); the bytes go from the browser to S3 and never through Django.
 from __future__ import annotations
 
 import json
+import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +34,13 @@ class StorageUnavailable(StorageError):
 
 class ObjectMissing(StorageError):
     """The object is not there."""
+
+
+class ObjectChanged(StorageError):
+    """The object is no longer the one pinned by its ETag: If-Match failed (412)."""
+
+
+DOWNLOAD_CHUNK = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -84,6 +92,8 @@ def _translate(error: Exception) -> StorageError:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
         if code in ("404", "NoSuchKey", "NotFound", "NoSuchUpload"):
             return ObjectMissing(code)
+        if code == "PreconditionFailed" or status == 412:
+            return ObjectChanged(code)
         if status >= 500:
             return StorageUnavailable(f"S3 answered {status} {code}")
         return StorageError(f"S3 refused: {code}")
@@ -127,10 +137,11 @@ def head(*, bucket: str, key: str) -> ObjectInfo | None:
                       etag=meta.get("ETag", "").strip('"'))
 
 
-def read_prefix(*, bucket: str, key: str, size: int = 8192) -> bytes:
-    """The first bytes of an object (for type sniffing), without downloading the rest."""
+def read_prefix(*, bucket: str, key: str, size: int = 8192, if_match: str = "") -> bytes:
+    """The first bytes of an object (for type sniffing), without downloading the rest. With
+    if_match, only from the object with that ETag."""
     try:
-        body = client().get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{size - 1}")["Body"]
+        body = client().get_object(Bucket=bucket, Key=key, Range=f"bytes=0-{size - 1}", **_pinned(if_match))["Body"]
         return bytes(body.read())
     except (BotoCoreError, ClientError) as error:
         raise _translate(error) from error
@@ -152,12 +163,24 @@ def put(*, bucket: str, key: str, body: bytes, content_type: str) -> None:
         raise _translate(error) from error
 
 
-def download_file(*, bucket: str, key: str, path: Path) -> None:
-    """Stream an object to a local file (boto3's managed transfer: ranged, parallel for big ones)."""
+def download_file(*, bucket: str, key: str, path: Path, if_match: str = "") -> None:
+    """Stream an object to a local file (boto3's managed transfer: ranged, parallel for big ones).
+    With if_match, one streamed GET pinned to that ETag (the managed transfer pins only its own
+    HEAD's, and not at all for small objects): ObjectChanged if the key now holds other bytes."""
     try:
-        client().download_file(bucket, key, str(path))
+        if not if_match:
+            client().download_file(bucket, key, str(path))
+            return
+        body = client().get_object(Bucket=bucket, Key=key, **_pinned(if_match))["Body"]
+        with path.open("wb") as out:
+            shutil.copyfileobj(body, out, DOWNLOAD_CHUNK)
     except (BotoCoreError, ClientError) as error:
         raise _translate(error) from error
+
+
+def _pinned(etag: str) -> dict[str, str]:
+    """If-Match for a GET: S3 answers 412 (ObjectChanged) unless the object still has this ETag."""
+    return {"IfMatch": f'"{etag}"'} if etag else {}
 
 
 def upload_file(*, bucket: str, key: str, path: Path, content_type: str, cache_control: str = "") -> None:

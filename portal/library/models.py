@@ -123,6 +123,9 @@ class Asset(models.Model):
     source_key = models.CharField(max_length=200, blank=True)
     source_size = models.BigIntegerField(null=True, blank=True)
     source_type = models.CharField(max_length=100, blank=True, help_text="MIME type sniffed from the bytes")
+    # The ETag of the object finalize checked: the upload's policy stays valid after finalize, so
+    # processing reads the key only if it still holds these bytes (If-Match). Empty: not pinned.
+    source_etag = models.CharField(max_length=100, blank=True)
     original_filename = models.CharField(max_length=255, blank=True)
     # Where the CDN serves it from while published and public (a copy in the public bucket).
     public_key = models.CharField(max_length=200, blank=True)

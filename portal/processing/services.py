@@ -41,6 +41,8 @@ QUEUE_FOR_KIND: dict[str, str] = {
 RENDITION_FIELDS = ("renditions_job", "renditions_prefix", "renditions", "media", "processing_error")
 
 ORIGINAL_MISSING = "The uploaded file is no longer in storage, so it cannot be processed: upload it again."
+ORIGINAL_CHANGED = ("The file in storage is no longer the one checked when its upload finished (it was replaced "
+                    "afterwards), so it was not processed: upload it again.")
 GAVE_UP_STORAGE = "Storage could not be reached, so processing stopped after several tries. Retry when it is back."
 GAVE_UP_TOOL = "A processing tool is missing on our workers, so processing stopped. Retry once it is installed."
 GAVE_UP_TIME = "Processing took longer than the time limit and was stopped."
@@ -94,9 +96,12 @@ def processing_run(*, job_id: int) -> None:
             out.mkdir()
             progress("download", 0)
             try:
-                s3.download_file(bucket=settings.S3_PRIVATE_BUCKET, key=asset.source_key, path=source)
+                s3.download_file(bucket=settings.S3_PRIVATE_BUCKET, key=asset.source_key, path=source,
+                                 if_match=asset.source_etag)  # only the bytes finalize checked
             except s3.ObjectMissing:
                 raise ProcessingError(ORIGINAL_MISSING) from None
+            except s3.ObjectChanged:
+                raise ProcessingError(ORIGINAL_CHANGED) from None
             # One bar for the whole job: the pipeline's own 0–100 fills 5–90 %, storing the rest.
             result = process(asset.kind, source, out, lambda stage, pct: progress(stage, 5 + pct * 85 // 100))
             outputs = result.outputs

@@ -206,15 +206,20 @@ def upload_finalize(*, user: User, session_id: uuid.UUID) -> UploadSession:
                                   f"{session.declared_size:,}: {why}. Try again.")
         if info.size > max_bytes(session.kind):
             return _fail(session, f"“{name}” is larger than {filesizeformat(max_bytes(session.kind))}.")
-        sniffed, kind = sniffed_kind(s3.read_prefix(bucket=_bucket(), key=session.key), session.declared_type)
+        try:  # the bytes HEAD described: the policy still lets the browser replace them
+            prefix = s3.read_prefix(bucket=_bucket(), key=session.key, if_match=info.etag)
+        except s3.ObjectChanged as error:
+            raise UploadError(f"“{name}” was replaced while it was being checked. Finish again.") from error
+        sniffed, kind = sniffed_kind(prefix, session.declared_type)
         if kind != session.kind:
             return _fail(session, f"“{name}” is not really {A_KIND[Kind(session.kind)]}: its content is {sniffed}.")
         asset = session.asset
         asset.source_key, asset.source_size, asset.source_type = session.key, info.size, sniffed
+        asset.source_etag = info.etag  # processing reads only these bytes (If-Match)
         asset.original_filename = name
         asset.upload_error = ""
-        asset.save(update_fields=["source_key", "source_size", "source_type", "original_filename", "upload_error",
-                                  "updated_at"])
+        asset.save(update_fields=["source_key", "source_size", "source_type", "source_etag", "original_filename",
+                                  "upload_error", "updated_at"])
         session.status = UploadStatus.COMPLETE
         session.finalized_at = timezone.now()
         session.save(update_fields=["status", "finalized_at"])
