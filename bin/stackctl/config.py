@@ -4,6 +4,7 @@ on the standard port."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shlex
 from dataclasses import dataclass
@@ -17,6 +18,17 @@ BIN = BUILD / "bin"
 LOGS = VAR / "log"
 RUN = VAR / "run"
 HOST = "127.0.0.1"
+
+
+def outside_for(var: Path) -> Path:
+    # Predictable on purpose (the same folder on every run); Service.ensure_work_dir refuses one it does not own.
+    return Path(f"/var/tmp/portal-stack-{hashlib.sha256(str(var).encode()).hexdigest()[:12]}")  # noqa: S108
+
+
+# Servers that drop root's privileges (postgres, nginx's workers) keep their files under VAR when
+# their user can reach it, else here: outside the checkout, one folder per VAR (a clone in root's
+# 0700 home, or in a `mktemp -d` folder, still starts).
+OUTSIDE = Path(os.environ.get("STACK_OUTSIDE_DIR") or outside_for(VAR))
 
 
 def _pinned_versions() -> dict[str, str]:

@@ -7,10 +7,12 @@ base class owns pid files, logs, port checks and stopping by pid.
 from __future__ import annotations
 
 import contextlib
+import grp
 import os
 import pwd
 import signal
 import socket
+import stat
 import subprocess
 import time
 from dataclasses import dataclass, field
@@ -66,6 +68,8 @@ class Service:
     start_timeout: float = 60.0
     depends_on: tuple[str, ...] = ()
     stop_signal: int = signal.SIGTERM  # the server's own "shut down cleanly" signal
+    # The system user the server (or its worker processes) runs as when the stack runs as root.
+    system_user: str | None = None
 
     # --- to override -------------------------------------------------------
     def installed(self) -> bool:
@@ -102,6 +106,40 @@ class Service:
     @property
     def data_dir(self) -> Path:
         return config.VAR / self.name
+
+    @property
+    def work_dir(self) -> Path:
+        """Where the server's unprivileged processes read and write: data_dir when its system user
+        can reach it, else the same name under config.OUTSIDE (kept once made, so data never moves)."""
+        if self.system_user is None or os.geteuid() != 0:
+            return self.data_dir
+        outside = config.OUTSIDE / self.name
+        if outside.exists() or blocked_for(self.data_dir, self.system_user) is not None:
+            return outside
+        return self.data_dir
+
+    def ensure_work_dir(self) -> Path:
+        """Make work_dir reachable by the system user, or stop at once naming the folder and the fix."""
+        work = self.work_dir
+        if work != self.data_dir:
+            # A shared /var/tmp: a folder someone else made (or a symlink) there is not ours to use.
+            with contextlib.suppress(FileNotFoundError):
+                info = os.lstat(config.OUTSIDE)
+                if stat.S_ISLNK(info.st_mode) or info.st_uid != os.geteuid():
+                    raise StackError(f"{self.name}: {config.OUTSIDE} exists and is not a folder of this user's; "
+                                     f"remove it, or set STACK_OUTSIDE_DIR to another folder")
+            for folder in (config.OUTSIDE, work):
+                folder.mkdir(parents=True, exist_ok=True)
+                os.chmod(folder, 0o755)  # noqa: S103 - the system user must traverse it
+        work.mkdir(parents=True, exist_ok=True)
+        if self.system_user is not None and os.geteuid() == 0:
+            blocked = blocked_for(work, self.system_user)
+            if blocked is not None:
+                raise StackError(
+                    f"{self.name}: runs as the system user {self.system_user}, who cannot enter {blocked} "
+                    f"(on the way to {work}); `chmod o+x {blocked}`, or set STACK_OUTSIDE_DIR to a folder "
+                    f"{self.system_user} can reach (default /var/tmp/portal-stack-<hash>)")
+        return work
 
     def pid(self) -> int | None:
         try:
@@ -213,6 +251,29 @@ def run(argv: list[str], *, user: str | None = None, cwd: Path | None = None,
     if not quiet:
         print(result.stdout, end="")
     return result.stdout
+
+
+def blocked_for(path: Path, user: str) -> Path | None:
+    """The first existing folder on the way to `path` that `user` may not enter (no search
+    permission for it as owner, group member or other), or None when nothing blocks it."""
+    entry = pwd.getpwnam(user)
+    if entry.pw_uid == 0:
+        return None
+    groups = {entry.pw_gid, *(g.gr_gid for g in grp.getgrall() if user in g.gr_mem)}
+    for folder in [*reversed(path.parents), path]:
+        try:
+            info = folder.stat()
+        except FileNotFoundError:
+            return None  # made later by the stack, searchable (0755)
+        if info.st_uid == entry.pw_uid:
+            allowed = info.st_mode & stat.S_IXUSR
+        elif info.st_gid in groups:
+            allowed = info.st_mode & stat.S_IXGRP
+        else:
+            allowed = info.st_mode & stat.S_IXOTH
+        if not allowed:
+            return folder
+    return None
 
 
 def chown_tree(path: Path, user: str) -> None:

@@ -31,6 +31,9 @@ class Nginx(Service):
     url = config.URLS["CDN_BASE_URL"]
     start_timeout = 20.0
     depends_on = ("s3",)
+    # Its workers' user (Debian's nginx is built without --user): they write the caches and
+    # temporary files, so those live in work_dir; the master (root) reads the config and keys.
+    system_user = "nobody"
 
     @property
     def conf_file(self) -> Path:
@@ -40,7 +43,8 @@ class Nginx(Service):
         return shutil.which("nginx") is not None
 
     def prepare(self) -> None:
-        for path in (self.data_dir / "tmp", self.data_dir / "cdn-cache", config.LOGS, config.RUN):
+        work = self.ensure_work_dir()
+        for path in (self.data_dir, work / "tmp", work / "cdn-cache", config.LOGS, config.RUN):
             path.mkdir(parents=True, exist_ok=True)
         values = {
             "host": config.HOST,
@@ -48,6 +52,7 @@ class Nginx(Service):
             "s3_port": config.PORTS.s3,
             "public_bucket": config.S3_PUBLIC_BUCKET,
             "data_dir": self.data_dir,
+            "work_dir": work,
             "log_dir": config.LOGS,
             "run_dir": config.RUN,
             "lb_http_port": config.PORTS.lb_http,
@@ -62,7 +67,7 @@ class Nginx(Service):
         }
         if config.LB:
             self.ensure_certificate()
-            (self.data_dir / "microcache").mkdir(exist_ok=True)
+            (work / "microcache").mkdir(exist_ok=True)
             if config.PORTS.lb_bench:
                 values["bench_server"] = BENCH_SERVER.format(host=config.HOST, port=config.PORTS.lb_bench,
                                                              log_dir=config.LOGS, data_dir=self.data_dir)

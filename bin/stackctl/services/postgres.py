@@ -1,7 +1,8 @@
 """PostgreSQL 15 from Debian, in a cluster of our own under var/ (not the system one).
 
 initdb and postgres refuse to run as root, so both run as the `postgres` user
-that the Debian package creates.
+that the Debian package creates. The cluster is under var/ when that user can reach it, else in a
+folder of this stack's own outside the checkout (Service.work_dir).
 """
 
 from __future__ import annotations
@@ -26,17 +27,17 @@ class Postgres(Service):
     url = config.URLS["DATABASE_URL"]
     start_timeout = 60.0
     stop_signal = signal.SIGINT  # "fast" shutdown: SIGTERM would wait for every client to leave
+    system_user = OS_USER
 
     @property
     def cluster(self) -> Path:
-        return self.data_dir / "data"
+        return self.work_dir / "data"
 
     def installed(self) -> bool:
         return (PG_BIN / "postgres").exists()
 
     def prepare(self) -> None:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(self.data_dir, 0o755)  # noqa: S103 - the postgres user must traverse it
+        os.chmod(self.ensure_work_dir(), 0o755)  # noqa: S103 - the postgres user must traverse it
         # A half-finished initdb leaves a directory without PG_VERSION: start over.
         if self.cluster.exists() and not (self.cluster / "PG_VERSION").exists():
             shutil.rmtree(self.cluster)
@@ -45,9 +46,10 @@ class Postgres(Service):
         self._remove_stale_lock()
 
     def _initdb(self) -> None:
-        chown_tree(self.data_dir, OS_USER)
+        chown_tree(self.work_dir, OS_USER)
+        # Its working directory too: initdb refuses one the postgres user cannot enter.
         run([str(PG_BIN / "initdb"), "-D", str(self.cluster), "-U", OS_USER, "--auth-local=trust",
-             "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"], user=OS_USER)
+             "--auth-host=scram-sha-256", "-E", "UTF8", "--locale=C.UTF-8"], user=OS_USER, cwd=self.work_dir)
         settings = {
             "listen_addresses": f"'{config.HOST}'",
             "unix_socket_directories": f"'{self.cluster}'",
@@ -75,7 +77,8 @@ class Postgres(Service):
                 stale.unlink()
 
     def command(self) -> Launch:
-        return Launch([str(PG_BIN / "postgres"), "-D", str(self.cluster), "-p", str(self.port)], user=OS_USER)
+        return Launch([str(PG_BIN / "postgres"), "-D", str(self.cluster), "-p", str(self.port)], user=OS_USER,
+                      cwd=self.work_dir)
 
     def ready(self) -> bool:
         probe = subprocess.run([str(PG_BIN / "pg_isready"), "-q", "-h", config.HOST, "-p", str(self.port)])
@@ -96,7 +99,7 @@ class Postgres(Service):
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         return run([str(PG_BIN / "psql"), "-h", str(self.cluster), "-p", str(self.port), "-U", OS_USER,
-                    "-d", database, "-tAq", "-v", "ON_ERROR_STOP=1", "-c", sql], user=OS_USER)
+                    "-d", database, "-tAq", "-v", "ON_ERROR_STOP=1", "-c", sql], user=OS_USER, cwd=self.work_dir)
 
     def version(self) -> str:
         return run([str(PG_BIN / "postgres"), "--version"]).split()[2]
