@@ -1,4 +1,4 @@
-"""Redis 7 from Debian: cache, Celery broker and pub/sub."""
+"""Redis 7 from Debian: cache, Celery broker and pub/sub, with an append-only file under var/redis."""
 
 from __future__ import annotations
 
@@ -32,7 +32,10 @@ class Redis(Service):
         return Launch([
             "redis-server", "--bind", config.HOST, "--port", str(self.port),
             "--dir", str(self.data_dir), "--daemonize", "no", "--save", "",
-            "--appendonly", "no", "--protected-mode", "yes", "--loglevel", "warning", "--databases", "64",
+            # Queued tasks are Redis lists: an append-only file written before each reply keeps them
+            # through a crash of the process (a lost second at most if the machine itself dies).
+            "--appendonly", "yes", "--appendfsync", "everysec",
+            "--protected-mode", "yes", "--loglevel", "warning", "--databases", "64",
         ])
 
     def ready(self) -> bool:
