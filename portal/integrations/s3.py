@@ -296,7 +296,7 @@ def bucket_ensure(*, bucket: str, public_read: bool, cors_origins: list[str]) ->
             }]}))
         if cors_origins:
             s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
-                "AllowedOrigins": cors_origins, "AllowedMethods": ["GET", "HEAD", "PUT", "POST"],
+                "AllowedOrigins": cors_origins, "AllowedMethods": methods,
                 "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600,
             }]})
     except (BotoCoreError, ClientError) as error:
@@ -328,3 +328,5 @@ def ping(*, timeout: float) -> None:
 
 def is_unavailable(error: Exception) -> bool:
     return isinstance(error, EndpointConnectionError | StorageUnavailable)
+            # Browsers only read a public bucket (through the CDN); they write to the private one.
+            methods = ["GET", "HEAD"] if public_read else ["GET", "HEAD", "PUT", "POST"]

@@ -1,0 +1,38 @@
+"""An nginx CDN of the tests' own: `bin/stack up nginx` on its own var/ and port, proxying the
+shared S3's public bucket with the config in deploy/nginx/ as it is in this checkout (the
+developer's nginx keeps running whatever config it was started with)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from stackctl import config
+
+CDN_PORT = 8650
+
+
+@pytest.fixture(scope="session")
+def own_cdn() -> Iterator[str]:
+    config.VAR.mkdir(exist_ok=True)
+    var = Path(tempfile.mkdtemp(prefix="cdn-test-", dir=config.VAR))
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith("STACK_") and k != "LB"}
+    env = {**inherited, "STACK_VAR_DIR": str(var), "STACK_BUILD_DIR": str(config.BUILD),
+           "STACK_CDN_PORT": str(CDN_PORT)}
+
+    def stack(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([str(config.ROOT / "bin" / "stack"), *args], env=env, capture_output=True,
+                              text=True, timeout=120, check=False)
+
+    started = stack("up", "nginx")
+    assert started.returncode == 0, started.stdout + started.stderr
+    try:
+        yield f"http://{config.HOST}:{CDN_PORT}"
+    finally:
+        stack("down", "nginx")
+        shutil.rmtree(var, ignore_errors=True)
