@@ -295,6 +295,8 @@ def bucket_ensure(*, bucket: str, public_read: bool, cors_origins: list[str]) ->
                 "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject", "Resource": f"arn:aws:s3:::{bucket}/*",
             }]}))
         if cors_origins:
+            # Browsers only read a public bucket (through the CDN); they write to the private one.
+            methods = ["GET", "HEAD"] if public_read else ["GET", "HEAD", "PUT", "POST"]
             s3.put_bucket_cors(Bucket=bucket, CORSConfiguration={"CORSRules": [{
                 "AllowedOrigins": cors_origins, "AllowedMethods": methods,
                 "AllowedHeaders": ["*"], "ExposeHeaders": ["ETag"], "MaxAgeSeconds": 3600,
@@ -328,5 +330,3 @@ def ping(*, timeout: float) -> None:
 
 def is_unavailable(error: Exception) -> bool:
     return isinstance(error, EndpointConnectionError | StorageUnavailable)
-            # Browsers only read a public bucket (through the CDN); they write to the private one.
-            methods = ["GET", "HEAD"] if public_read else ["GET", "HEAD", "PUT", "POST"]
