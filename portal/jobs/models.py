@@ -34,6 +34,33 @@ TRANSITIONS: dict[str, frozenset[str]] = {
 ACTIVE_Q = Q(status__in=[JobStatus.QUEUED, JobStatus.RUNNING])
 
 
+class StatusMeaning:
+    """What a job's status means, read alike from its row (Job) and from a progress event
+    (presentation.ProgressView): both hold a `status`."""
+
+    status: str
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE
+
+    @property
+    def is_final(self) -> bool:
+        return self.status in FINAL
+
+    @property
+    def succeeded(self) -> bool:
+        return self.status == JobStatus.SUCCEEDED
+
+    @property
+    def failed(self) -> bool:
+        return self.status == JobStatus.FAILED
+
+    @property
+    def cancelled(self) -> bool:
+        return self.status == JobStatus.CANCELLED
+
+
 class JobQuerySet(models.QuerySet["Job"]):
     def active(self) -> JobQuerySet:
         return self.filter(ACTIVE_Q)
@@ -42,7 +69,7 @@ class JobQuerySet(models.QuerySet["Job"]):
         return self.filter(asset_id=asset_id).order_by("-id")
 
 
-class Job(models.Model):
+class Job(StatusMeaning, models.Model):
     asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="jobs")
     status = models.CharField(max_length=10, choices=JobStatus.choices, default=JobStatus.QUEUED)
     stage = models.CharField(max_length=40, blank=True, help_text="the pipeline step running now, e.g. hls")
@@ -76,14 +103,6 @@ class Job(models.Model):
 
     def __str__(self) -> str:
         return f"job {self.pk} ({self.status}) for asset {self.asset_id}"
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in FINAL
 
     @property
     def can_retry(self) -> bool:

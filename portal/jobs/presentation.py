@@ -4,13 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from portal.jobs.models import ACTIVE, FINAL, Job, JobStatus
+from portal.jobs.models import Job, JobStatus, StatusMeaning
 from portal.jobs.progress import ProgressEvent
 
 # The pipeline's stage names (portal/processing) in words; an unknown stage shows as it is.
 STAGE_LABELS = {
     "": "Waiting to start",
-    "sniff": "Checking the file",
     "probe": "Reading the media",
     "metadata": "Reading metadata",
     "thumbnails": "Making thumbnails",
@@ -20,8 +19,6 @@ STAGE_LABELS = {
     "hls": "Making streaming versions",
     "waveform": "Drawing the waveform",
     "text": "Extracting text",
-    "pages": "Rendering pages",
-    "publish": "Publishing the results",
     "download": "Fetching the upload",
     "preview": "Making the preview",
     "store": "Storing the results",
@@ -30,7 +27,7 @@ STATUS_LABELS = dict(JobStatus.choices)
 
 
 @dataclass(frozen=True)
-class ProgressView:
+class ProgressView(StatusMeaning):
     job_id: int
     asset_id: int
     status: str
@@ -56,23 +53,3 @@ class ProgressView:
     @property
     def status_label(self) -> str:
         return STATUS_LABELS.get(self.status, self.status)
-
-    @property
-    def is_active(self) -> bool:
-        return self.status in ACTIVE
-
-    @property
-    def is_final(self) -> bool:
-        return self.status in FINAL
-
-    @property
-    def succeeded(self) -> bool:
-        return self.status == JobStatus.SUCCEEDED
-
-    @property
-    def failed(self) -> bool:
-        return self.status == JobStatus.FAILED
-
-    @property
-    def cancelled(self) -> bool:
-        return self.status == JobStatus.CANCELLED

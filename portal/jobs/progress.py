@@ -18,14 +18,14 @@ from __future__ import annotations
 import json
 import logging
 from functools import cache
-from typing import Any, NotRequired, TypedDict
+from typing import NotRequired, TypedDict
 
 import redis
 from django.conf import settings
 from django.utils import timezone
 
 from portal.core.breaker import CircuitBreaker
-from portal.jobs.models import FINAL, Job
+from portal.jobs.models import Job
 
 log = logging.getLogger(__name__)
 
@@ -65,10 +65,6 @@ def make_event(*, job_id: int, asset_id: int, stage: str, percent: int, status: 
     if status == "failed":
         event["error"] = error
     return event
-
-
-def is_final(event: ProgressEvent | dict[str, Any]) -> bool:
-    return event.get("status") in FINAL
 
 
 def decode(raw: bytes | str | None) -> ProgressEvent | None:
@@ -151,13 +147,3 @@ def _publisher(url: str) -> _Publisher:
 def publish(event: ProgressEvent, *, guarded: bool = False) -> str:
     """Publish one event; returns PUBLISHED, DROPPED or UNAVAILABLE and never raises."""
     return _publisher(settings.PROGRESS_REDIS_URL).publish(event, guarded=guarded)
-
-
-def last_state(asset_id: int) -> ProgressEvent | None:
-    """The last event stored for an asset (sync; the async stream reads it itself)."""
-    try:
-        raw = _publisher(settings.PROGRESS_REDIS_URL).client.get(last_state_key(asset_id))
-    except redis.RedisError:
-        log.warning("progress: could not read the last state of asset %s", asset_id, exc_info=True)
-        return None
-    return decode(raw)

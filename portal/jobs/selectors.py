@@ -16,10 +16,6 @@ def job_latest_for_asset(*, asset_id: int) -> Job | None:
     return Job.objects.for_asset(asset_id).first()
 
 
-async def ajob_latest_for_asset(*, asset_id: int) -> Job | None:
-    return await Job.objects.for_asset(asset_id).afirst()
-
-
 @dataclass(frozen=True)
 class DashboardJobs:
     running: list[Job]

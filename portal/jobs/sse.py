@@ -1,25 +1,29 @@
-"""Server-Sent Events of progress: framing, what each stream sends, and the loops that pump
+"""Server-Sent Events of progress: framing, what each stream sends, and the one loop that pumps
 Redis pub/sub messages into a response.
 
-Two loops, one behaviour. Under ASGI (uvicorn, the Procfile's `stream` process) the stream is
-an async iterator on `redis.asyncio`: an open stream costs a socket and a coroutine, never a
-thread, so hundreds of editors watching progress cannot starve page serving. Under WSGI
-(runserver in development, or a stream routed to gunicorn by mistake) a sync iterator does the
-same with blocking redis-py, holding one thread per stream; that is fine for one developer.
+The stream is written once, async, on `redis.asyncio`. Under ASGI (uvicorn, the Procfile's
+`stream` process) it runs on the server's own event loop: an open stream costs a socket and a
+coroutine, never a thread, so hundreds of editors watching progress cannot starve page serving.
+Under WSGI (runserver in development, or a stream routed to gunicorn by mistake) the same stream
+runs on one event loop thread of the process and the request's thread waits for each chunk
+(`blocking`): one thread per stream, fine for one developer.
 
 Each stream sends `retry:` and the last known state first, then every change, a heartbeat
 comment after each PROGRESS_HEARTBEAT_SECONDS of silence (so proxies and the browser keep the
 connection), and ends after a final state (asset streams), after STREAM_MAX_SECONDS (the
 browser reconnects, which spreads streams over restarted processes), on a Redis error (the
-page falls back to polling), or when the client goes away (Django cancels the iterator).
+page falls back to polling), or when the client goes away (Django cancels or closes the iterator).
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
+import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
-from typing import Any, Protocol, cast
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
+from typing import Any, Protocol, TypeVar, cast
 
 import redis
 import redis.asyncio as aredis
@@ -125,9 +129,6 @@ class _Clock:
         return time.monotonic() >= self.next_beat
 
 
-# --- ASGI: redis.asyncio ---------------------------------------------------------------------------
-
-
 async def asubscribe(channel: str, last_key: str | None) -> tuple[aredis.client.PubSub, aredis.Redis, bytes | None]:
     """Subscribe first, then read the last state, so no change can fall between the two.
     Raises redis.RedisError: the view answers 503 and the page polls instead."""
@@ -151,7 +152,8 @@ async def _aclose(pubsub: aredis.client.PubSub, client: aredis.Redis) -> None:
     await cast("Any", client).aclose()
 
 
-async def apump(pubsub: aredis.client.PubSub, client: aredis.Redis, feed: Feed, first: bytes) -> AsyncIterator[bytes]:
+async def apump(pubsub: aredis.client.PubSub, client: aredis.Redis, feed: Feed,
+                first: bytes) -> AsyncGenerator[bytes, None]:
     clock = _Clock()
     try:
         yield opening() + first
@@ -170,45 +172,52 @@ async def apump(pubsub: aredis.client.PubSub, client: aredis.Redis, feed: Feed, 
     except redis.RedisError:
         log.warning("progress stream: Redis failed, closing the stream (the page will poll)", exc_info=True)
     finally:
-        # Runs on a final state, on error and when Django cancels us because the client left.
+        # Runs on a final state, on error and when the client left (Django cancels or closes us).
         await _aclose(pubsub, client)
 
 
-# --- WSGI: blocking redis-py, for runserver ---------------------------------------------------------
+# --- WSGI: the same stream on a loop thread of this process ------------------------------------------
+
+T = TypeVar("T")
+_loop_lock = threading.Lock()
+_loop: tuple[int, asyncio.AbstractEventLoop] | None = None  # (pid, loop): a forked child makes its own
 
 
-def subscribe(channel: str, last_key: str | None) -> tuple[redis.client.PubSub, redis.Redis, bytes | None]:
-    client = redis.Redis.from_url(settings.PROGRESS_REDIS_URL, socket_connect_timeout=CONNECT_TIMEOUT_S,
-                                  socket_timeout=SOCKET_TIMEOUT_S)
-    pubsub = client.pubsub(ignore_subscribe_messages=True)
+def wsgi_loop() -> asyncio.AbstractEventLoop:
+    """The event loop that runs this process's streams under WSGI, in a daemon thread of its own."""
+    global _loop  # one per process, guarded by its lock
+    with _loop_lock:
+        if _loop is None or _loop[0] != os.getpid():
+            loop = asyncio.new_event_loop()
+            threading.Thread(target=loop.run_forever, name="progress-streams", daemon=True).start()
+            _loop = (os.getpid(), loop)
+        return _loop[1]
+
+
+async def on_loop(work: Awaitable[T], loop: asyncio.AbstractEventLoop) -> T:
+    """Await `work` on `loop` (the stream's Redis objects belong to the loop that made them)."""
+    if loop is asyncio.get_running_loop():
+        return await work
+    return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(_awaited(work), loop))
+
+
+async def _awaited(work: Awaitable[T]) -> T:
+    return await work
+
+
+def blocking(chunks: AsyncGenerator[bytes, None], loop: asyncio.AbstractEventLoop) -> Iterator[bytes]:
+    """The async stream as a blocking iterator for WSGI: each chunk is made on `loop` while the
+    request's thread waits for it."""
+
+    async def next_chunk() -> bytes | None:
+        try:
+            return await chunks.__anext__()
+        except StopAsyncIteration:
+            return None
+
     try:
-        pubsub.subscribe(channel)
-        last = client.get(last_key) if last_key else None
-    except BaseException:
-        pubsub.close()
-        client.close()
-        raise
-    return pubsub, client, last
-
-
-def pump(pubsub: redis.client.PubSub, client: redis.Redis, feed: Feed, first: bytes) -> Iterator[bytes]:
-    clock = _Clock()
-    try:
-        yield opening() + first
-        while not feed.done:
-            wait = clock.wait_s()
-            if wait <= 0:
-                break
-            message = pubsub.get_message(ignore_subscribe_messages=True, timeout=wait)
-            chunk = feed.frames(message["data"]) if message and message.get("type") == "message" else b""
-            if chunk:
-                clock.sent()
-                yield chunk
-            elif clock.beat_due():
-                clock.sent()
-                yield HEARTBEAT
-    except redis.RedisError:
-        log.warning("progress stream: Redis failed, closing the stream (the page will poll)", exc_info=True)
+        while (chunk := asyncio.run_coroutine_threadsafe(next_chunk(), loop).result()) is not None:
+            yield chunk
     finally:
-        pubsub.close()
-        client.close()
+        # Ended, or the client went away (the server closes us): the pump closes Redis on its loop.
+        asyncio.run_coroutine_threadsafe(chunks.aclose(), loop).result(timeout=SOCKET_TIMEOUT_S)

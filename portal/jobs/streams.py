@@ -88,20 +88,17 @@ def _unavailable() -> HttpResponse:
 
 async def _open(request: HttpRequest, channel: str, last_key: str | None, feed: sse.Feed,
                 fallback: progress.ProgressEvent | None) -> HttpResponseBase:
-    if isinstance(request, ASGIRequest):
-        try:
-            apubsub, aclient, raw = await sse.asubscribe(channel, last_key)
-        except redis.RedisError:
-            log.warning("progress stream: cannot subscribe to %s", channel, exc_info=True)
-            return _unavailable()
-        first = _first(feed, raw, fallback)
-        return _event_stream(sse.apump(apubsub, aclient, feed, first))
-    try:  # WSGI (runserver): a blocking iterator
-        pubsub, client, raw = sse.subscribe(channel, last_key)
+    # Under ASGI the stream runs on the server's loop; under WSGI (runserver) on sse's loop thread,
+    # since the loop running this view ends with it.
+    asgi = isinstance(request, ASGIRequest)
+    loop = asyncio.get_running_loop() if asgi else sse.wsgi_loop()
+    try:
+        pubsub, client, raw = await sse.on_loop(sse.asubscribe(channel, last_key), loop)
     except redis.RedisError:
         log.warning("progress stream: cannot subscribe to %s", channel, exc_info=True)
         return _unavailable()
-    return _event_stream(sse.pump(pubsub, client, feed, _first(feed, raw, fallback)))
+    chunks = sse.apump(pubsub, client, feed, _first(feed, raw, fallback))
+    return _event_stream(chunks if asgi else sse.blocking(chunks, loop))
 
 
 def _first(feed: sse.Feed, raw: bytes | None, fallback: progress.ProgressEvent | None) -> bytes:

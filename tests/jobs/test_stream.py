@@ -8,7 +8,7 @@ import time
 import pytest
 from django.urls import reverse
 
-from portal.jobs import progress, services
+from portal.jobs import progress, services, sse
 from tests.factories import UserFactory
 from tests.jobs.asgi import AsgiStream
 
@@ -159,3 +159,22 @@ def test_under_wsgi_runserver_streams_with_a_blocking_iterator(running, editor, 
     body = b"".join(response.streaming_content).decode()  # ends by itself after the final state
     assert "event: state" in body
     assert "event: done" in body
+
+
+def test_under_wsgi_the_stream_is_the_async_one_and_ends_its_subscription_when_closed(running, editor, client_as,
+                                                                                       progress_redis):
+    assert not hasattr(sse, "pump")  # one stream, not a sync copy of it
+    channel = progress.asset_channel(running.asset_id)
+
+    def subscribers() -> int:
+        return dict(progress_redis.pubsub_numsub(channel))[channel.encode()]
+
+    before = subscribers()
+    response = client_as(editor).get(url(running.asset_id))
+    chunks = iter(response.streaming_content)
+    assert b"event: state" in next(chunks)
+    assert subscribers() == before + 1
+    services.job_progress(job_id=running.pk, stage="hls", percent=70)
+    assert b'value="70"' in next(chunks)  # a change, pumped live through the blocking iterator
+    response.close()  # the client went away
+    assert subscribers() == before
