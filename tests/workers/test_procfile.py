@@ -82,16 +82,17 @@ def test_each_procfile_worker_runs_and_consumes_only_its_queue_at_its_concurrenc
 
 def test_flower_refuses_to_start_without_credentials_and_asks_for_them(worker_env, tmp_path: Path):
     command = procfile()["flower"]
-    env = {key: value for key, value in worker_env.items() if key != "FLOWER_BASIC_AUTH"}
-    refused = subprocess.run(["bash", "-c", f"exec {command}"], cwd=ROOT, env=env, capture_output=True, text=True,
+    env = {key: value for key, value in worker_env.items() if not key.startswith("FLOWER_")}
+    refused = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True, text=True,
                              timeout=60, check=False)
     assert refused.returncode != 0
     assert "FLOWER_BASIC_AUTH" in refused.stderr
 
     port = free_port()
-    env |= {"FLOWER_BASIC_AUTH": "ops:flower-test", "FLOWER_PORT": str(port), "FLOWER_ADDRESS": "127.0.0.1"}
+    # No FLOWER_ADDRESS: the default must be loopback, not every interface.
+    env |= {"FLOWER_BASIC_AUTH": "ops:flower-test", "FLOWER_PORT": str(port)}
     with (tmp_path / "flower.log").open("wb") as log:
-        flower = subprocess.Popen(["bash", "-c", f"exec {command}"], cwd=ROOT, env=env, stdout=log,
+        flower = subprocess.Popen(["bash", "-c", command], cwd=ROOT, env=env, stdout=log,
                                   stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}/workers"
     try:
@@ -104,6 +105,13 @@ def test_flower_refuses_to_start_without_credentials_and_asks_for_them(worker_en
 
         assert wait_until(answers, timeout=120, interval=0.5, what="Flower to answer") == 401
         assert requests.get(url, auth=("ops", "flower-test"), timeout=10).status_code == 200
+        # The password is read from the environment by Flower itself: `ps` shows no credentials.
+        cmdline = Path(f"/proc/{flower.pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+        assert "flower" in cmdline
+        assert "flower-test" not in cmdline
+        # Bound to 127.0.0.1 only: another address of this machine (here 127.0.0.5) finds nothing.
+        with pytest.raises(requests.ConnectionError):
+            requests.get(f"http://127.0.0.5:{port}/workers", timeout=2)
     finally:
         os.killpg(flower.pid, signal.SIGTERM)
         try:
