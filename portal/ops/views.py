@@ -1,14 +1,17 @@
 """Health endpoints for balancers and PaaS routers: cheap, never cached, nothing revealed
 (no versions, host names or error texts: only each dependency's status and latency). And the
-portal's error handler: a database that is down or restarting is a 503, never a 500."""
+portal's error handler: a database that is down or restarting is a 503, never a 500. And
+/favicon.ico, which browsers and crawlers ask for whatever the page says."""
 
 import logging
 import sys
 
 from django.db import InterfaceError, OperationalError, connections
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.template import loader
-from django.views.decorators.cache import never_cache
+from django.templatetags.static import static
+from django.views.decorators.cache import cache_control, never_cache
+from django.views.decorators.http import require_safe
 from django.views.defaults import server_error as django_server_error
 
 from portal.ops.readiness import readiness
@@ -30,6 +33,14 @@ def readyz(request: HttpRequest) -> JsonResponse:
     cache, search, MongoDB or S3 is reported with a 200, because pages degrade gracefully."""
     result = readiness()
     return JsonResponse(result.as_json(), status=200 if result.serving else 503)
+
+
+@require_safe
+@cache_control(public=True, max_age=86400)
+def favicon(request: HttpRequest) -> HttpResponseRedirect:
+    """To the hashed static file (cached for a year). Temporary, and cached for a day only: the
+    hash changes with the icon, and a permanent redirect would keep browsers on a gone name."""
+    return HttpResponseRedirect(static("favicon.ico"))
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
