@@ -55,8 +55,13 @@ def _prefix() -> fields.TextField:
 class AssetIndex(Document):
     id = fields.LongField()
     slug = fields.KeywordField(index=False)
-    title = _text(fields={"prefix": _prefix(),
-                          "sort": fields.KeywordField(normalizer=folded, ignore_above=256)})
+    title = _text(fields={
+        "prefix": _prefix(),
+        "sort": fields.KeywordField(normalizer=folded, ignore_above=256),
+        # The suggestions' field: word 2- and 3-shingles and an index of prefixes, so the word being
+        # typed is one term lookup ("harb" → harb) instead of a match over every edge n-gram.
+        "typeahead": fields.SearchAsYouTypeField(analyzer=autocomplete_search),
+    })
     description = _text()
     text = _text()  # extracted document text (processing's text.txt)
     tags = fields.KeywordField()  # slugs: facets and filters
