@@ -195,6 +195,10 @@ S3_SECRET_ACCESS_KEY = env.str("S3_SECRET_ACCESS_KEY", default="portal-dev-secre
 S3_PUBLIC_BUCKET = env.str("S3_PUBLIC_BUCKET", default="portal-public")
 S3_PRIVATE_BUCKET = env.str("S3_PRIVATE_BUCKET", default="portal-private")
 S3_CORS_ORIGINS = env.list("S3_CORS_ORIGINS", default=["http://127.0.0.1:8000", "http://localhost:8000"])
+# Publication (portal.media.publication): public copies live under <prefix><asset id>/<token>/ in the
+# public bucket; the reconciler removes any whose asset may not be public, every N seconds.
+MEDIA_PUBLIC_PREFIX = env.str("MEDIA_PUBLIC_PREFIX", default="assets/")
+MEDIA_RECONCILE_SECONDS = env.float("MEDIA_RECONCILE_SECONDS", default=300.0)
 STORAGES["default"] = {
     "BACKEND": "storages.backends.s3.S3Storage",
     "OPTIONS": {
@@ -261,6 +265,7 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-ship": periodic(TaskName.ANALYTICS_SHIP, ANALYTICS_SHIP_SECONDS, expires=60.0),
     "analytics-expire": periodic(TaskName.ANALYTICS_EXPIRE, 24 * 3600.0),
     "analytics-refresh": periodic(TaskName.ANALYTICS_REFRESH, 60.0, expires=60.0),
+    "media-reconcile": periodic(TaskName.MEDIA_RECONCILE, MEDIA_RECONCILE_SECONDS, expires=MEDIA_RECONCILE_SECONDS),
 }
 
 # Processing (workers): limits that protect the workers from hostile or broken files.

@@ -23,3 +23,6 @@ MONGODB_DATABASE = TEST_DATABASE
 # Redis database 4: a test that queues a task (a CDN purge after unpublishing) never reaches a developer's worker.
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"{REDIS_URL.rsplit('/', 1)[0]}/4")
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+# Public copies under a prefix of this run's own: the reconciler sweeps the whole prefix, and the public
+# bucket is shared with the developer and with other runs.
+MEDIA_PUBLIC_PREFIX = f"assets-{TEST_DATABASE}/"

@@ -20,6 +20,8 @@ class Queue(StrEnum):
 class TaskName(StrEnum):
     PROCESSING_RUN = "processing.run"  # no fixed queue: portal.processing picks one by the asset's kind
     PURGE_CDN = "media.purge_cdn"
+    MEDIA_PUBLISH = "media.publish"
+    MEDIA_RECONCILE = "media.reconcile"
     UPLOADS_CLEANUP = "uploads.cleanup"
     SEARCH_INDEX_ASSET = "search.index_asset"
     SEARCH_INDEX_COLLECTION = "search.index_collection"
@@ -35,6 +37,8 @@ class TaskName(StrEnum):
 # Where each task goes when it is sent without an explicit queue.
 QUEUE_OF: dict[TaskName, Queue] = {
     TaskName.PURGE_CDN: Queue.INTERACTIVE,
+    TaskName.MEDIA_PUBLISH: Queue.INTERACTIVE,  # an editor watches it; copies run at S3's pace
+    TaskName.MEDIA_RECONCILE: Queue.BULK,
     TaskName.UPLOADS_CLEANUP: Queue.BULK,
     TaskName.SEARCH_INDEX_ASSET: Queue.INTERACTIVE,
     TaskName.SEARCH_INDEX_COLLECTION: Queue.BULK,

@@ -1,15 +1,13 @@
-"""Where an asset's media is served from, kept in step with its status and visibility.
+"""Where an asset's media is served from: the CDN for its public copy, else short-lived signed URLs.
 
-Originals always live in the private bucket. While an asset is published and not private,
-a copy sits in the public bucket under an unguessable key, and the CDN serves it. When the
-asset goes private, is unpublished or deleted, the copy is deleted and purged from the CDN.
+Originals always live in the private bucket. While an asset is published and not private, a copy
+sits in the public bucket under an unguessable key, and the CDN serves it; portal.media.publication
+(a task) makes and removes that copy.
 """
 
 from __future__ import annotations
 
 import logging
-import mimetypes
-import secrets
 
 from django.conf import settings
 
@@ -23,52 +21,13 @@ PURGE_QUEUE = "interactive"
 
 
 def public_prefix(asset_id: int) -> str:
-    return f"assets/{asset_id}/"
+    return f"{settings.MEDIA_PUBLIC_PREFIX}{asset_id}/"
 
 
 def public_rendition_key(public_key: str, relative: str) -> str:
     """Where a rendition's public copy lives: beside the published original, under `r/`, keeping
     the renditions' relative layout (so HLS playlists' relative URIs work from the CDN)."""
     return f"{public_key.rsplit('/', 1)[0]}/r/{relative}"
-
-
-def media_publication_sync(*, asset_id: int, deleted: bool = False, reprocessed: bool = False) -> None:
-    asset = None if deleted else Asset.objects.filter(pk=asset_id).first()
-    if asset is None:
-        _unpublish_all(asset_id)
-        s3.delete_prefix(bucket=settings.S3_PRIVATE_BUCKET, prefix=f"originals/{asset_id}/")
-        s3.delete_prefix(bucket=settings.S3_PRIVATE_BUCKET, prefix=f"renditions/{asset_id}/")
-        return
-    should_be_public = asset.has_file and asset.is_public_media
-    if should_be_public and asset.public_key and reprocessed:
-        # New renditions: publish them under a new token, so no cache can mix old and new files.
-        _unpublish_all(asset.pk)
-        asset.public_key = ""
-    if should_be_public and not asset.public_key:
-        directory = f"{public_prefix(asset.pk)}{secrets.token_urlsafe(12)}/"
-        extension = mimetypes.guess_extension(asset.source_type) or ""
-        key = f"{directory}original{extension}"
-        s3.copy(source_bucket=settings.S3_PRIVATE_BUCKET, source_key=asset.source_key,
-                bucket=settings.S3_PUBLIC_BUCKET, key=key)
-        # Renditions keep their relative layout, so HLS playlists' relative URIs work from the CDN.
-        prefix = asset.renditions_prefix
-        for relative in asset.renditions if prefix else []:
-            s3.copy(source_bucket=settings.S3_PRIVATE_BUCKET, source_key=prefix + relative,
-                    bucket=settings.S3_PUBLIC_BUCKET, key=public_rendition_key(key, relative))
-        Asset.objects.filter(pk=asset.pk).update(public_key=key)  # not an edit: no version bump
-    elif not should_be_public and asset.public_key:
-        _unpublish_all(asset.pk)
-        Asset.objects.filter(pk=asset.pk).update(public_key="")
-
-
-def _unpublish_all(asset_id: int) -> None:
-    deleted: list[str] = []
-    try:
-        for info in list(s3.list_objects(bucket=settings.S3_PUBLIC_BUCKET, prefix=public_prefix(asset_id))):
-            s3.delete(bucket=settings.S3_PUBLIC_BUCKET, key=info.key)
-            deleted.append(info.key)
-    finally:  # what is gone from the bucket must leave the CDN too, even if a later delete failed
-        cdn_purge_later(keys=deleted)
 
 
 def cdn_purge_later(*, keys: list[str]) -> None:

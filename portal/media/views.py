@@ -1,13 +1,18 @@
-"""Downloads: the permission check here, the bytes from the CDN or a short-lived signed URL."""
+"""Downloads: the permission check here, the bytes from the CDN or a short-lived signed URL; and the
+studio's publication panel (polled while the publication task works)."""
 
 from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
+from portal.accounts.decorators import editor_required
 from portal.core.http import HtmxHttpRequest
+from portal.library.models import Asset
 from portal.library.selectors import asset_detail
 from portal.media.hls import playlist_for_viewer
+from portal.media.models import Publication
 from portal.media.services import media_url
 
 
@@ -33,3 +38,13 @@ def hls_playlist(request: HtmxHttpRequest, slug: str, relative: str) -> HttpResp
     if text is None:
         raise Http404("No such playlist")
     return HttpResponse(text, content_type="application/vnd.apple.mpegurl")
+
+
+@never_cache
+@editor_required
+@require_GET
+def publication(request: HtmxHttpRequest, asset_id: int) -> HttpResponse:
+    """The publication panel alone: the studio's asset page polls it while the task works."""
+    asset = get_object_or_404(Asset, pk=asset_id)
+    context = {"asset": asset, "publication": Publication.objects.filter(asset_id=asset.pk).first()}
+    return render(request, "media/_publication.html", context)

@@ -11,8 +11,10 @@ from typing import Any
 import pytest
 import redis
 
+from portal.core.tasks import TaskName
 from portal.integrations import s3
 from portal.library.models import Asset, Kind, Status, Visibility
+from portal.media.publication import publication_run
 from portal.media.services import PURGE_QUEUE, PURGE_TASK
 from tests.factories import AssetFactory
 from tests.storage import MIB, _isolated_storage, media_files, padded, test_bucket  # noqa: F401
@@ -75,5 +77,34 @@ def run_purges(purge_queue: redis.Redis) -> Callable[[], list[str]]:
             purge_cdn(*args)
             keys.extend(args)
         return keys
+
+    return run
+
+
+PUBLISH_TASK = str(TaskName.MEDIA_PUBLISH)
+
+
+def publications_waiting(queue: redis.Redis) -> list[int]:
+    """The asset ids of the `media.publish` tasks waiting in the interactive queue, oldest first."""
+    return [json.loads(base64.b64decode(json.loads(raw)["body"]))[0][0]
+            for raw in reversed(queue.lrange(PURGE_QUEUE, 0, -1)) if json.loads(raw)["headers"]["task"] == PUBLISH_TASK]
+
+
+@pytest.fixture
+def run_publications(purge_queue: redis.Redis) -> Callable[[], list[int]]:
+    """Take the queued `media.publish` tasks off the queue, oldest first, and run them here as a
+    worker would (other tasks stay queued); returns their asset ids."""
+
+    def run() -> list[int]:
+        ids = []
+        while True:
+            found = next((raw for raw in reversed(purge_queue.lrange(PURGE_QUEUE, 0, -1))
+                          if json.loads(raw)["headers"]["task"] == PUBLISH_TASK), None)
+            if found is None:
+                return ids
+            purge_queue.lrem(PURGE_QUEUE, 1, found)
+            asset_id = json.loads(base64.b64decode(json.loads(found)["body"]))[0][0]
+            publication_run(asset_id=asset_id)
+            ids.append(asset_id)
 
     return run

@@ -11,7 +11,8 @@ import requests
 from django.conf import settings
 
 from portal.integrations import cdn, s3
-from portal.media.services import media_publication_sync, public_prefix
+from portal.media.publication import publication_run
+from portal.media.services import public_prefix
 from tests.workers.conftest import wait_until
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -40,7 +41,7 @@ def test_unpublishing_queues_one_purge_per_object_and_the_worker_runs_them_at_th
         assert cdn_status(key) == (200, "HIT"), "the CDN must hold a copy for the purge to matter"
 
     worker = start_worker("interactive", CDN_PURGE_RATE_LIMIT=f"{RATE_PER_S}/s")
-    media_publication_sync(asset_id=asset_id, deleted=True)  # as after deleting the asset: purges queued
+    publication_run(asset_id=asset_id)  # as after deleting the asset: purges queued
 
     done = wait_until(lambda: len(worker.times(SUCCEEDED)) >= PURGES, timeout=120, what=f"{PURGES} purges to run",
                       explain=worker.tail)

@@ -9,6 +9,7 @@ from django.utils.safestring import SafeString
 
 from portal.integrations import cdn
 from portal.library.models import Asset
+from portal.media.models import Publication
 from portal.media.services import media_url as build_media_url
 from portal.media.services import public_rendition_key
 from portal.media.services import rendition_url as build_rendition_url
@@ -59,3 +60,9 @@ def card_thumbnail(asset: Asset) -> str:
     if not relative or not asset.public_key or asset.rendition_key(relative) is None:
         return ""
     return cdn.url(public_rendition_key(asset.public_key, relative))
+
+
+@register.inclusion_tag("media/_publication.html")
+def publication_panel(asset: Asset) -> dict[str, object]:
+    """The studio's view of the publication task: "Publishing… n/m", retries, or up to date."""
+    return {"asset": asset, "publication": Publication.objects.filter(asset_id=asset.pk).first()}
