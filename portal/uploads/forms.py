@@ -9,12 +9,22 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.core.validators import ProhibitNullCharactersValidator
 
 MAX_PARTS_PER_REQUEST = 100
 
 
+class RawNameField(forms.CharField):
+    """Any text, NUL and control characters included: the service cleans a name (filenames.py)
+    rather than refusing it, as CharField's null-character validator would."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.validators = [v for v in self.validators if not isinstance(v, ProhibitNullCharactersValidator)]
+
+
 class UploadStartForm(forms.Form):
-    filename = forms.CharField(required=False, strip=False)  # cleaned by the service (filenames.py)
+    filename = RawNameField(required=False, strip=False)
     size = forms.IntegerField(min_value=0, max_value=2**63 - 1)
     type = forms.CharField(required=False, strip=False)
     asset = forms.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
