@@ -15,8 +15,10 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
+from requests.adapters import HTTPAdapter
 
 SIGNED_IN_MARK = "Log out"
 HTMX = {"HX-Request": "true", "HX-Target": "results"}
@@ -54,12 +56,28 @@ class Outcome:
         return ordered[min(len(ordered) - 1, int(len(ordered) * fraction))] if ordered else 0.0
 
 
-def browser(verify: str | bool) -> requests.Session:
+class _FromAddress(HTTPAdapter):
+    """Connections from one local address: any 127.x.y.z reaches the balancer on 127.0.0.1, and
+    the balancer sees it as that client's address (127.0.0.1 is internal, 127.0.0.8 is not)."""
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__()
+
+    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+        kwargs["source_address"] = (self.address, 0)
+        super().init_poolmanager(*args, **kwargs)
+
+
+def browser(verify: str | bool, from_address: str | None = None) -> requests.Session:
     """One browser: its own cookies and keep-alive connection, trusting `verify` (the stack's
     certificate) and not whatever CA bundle or proxy the environment names."""
     session = requests.Session()
     session.trust_env = False
     session.verify = verify
+    if from_address is not None:
+        for scheme in ("http://", "https://"):
+            session.mount(scheme, _FromAddress(from_address))
     return session
 
 

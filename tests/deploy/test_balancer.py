@@ -129,3 +129,43 @@ def test_the_balancer_refuses_large_bodies_since_media_goes_straight_to_s3(balan
                                             headers={"Content-Type": "application/json"}, timeout=10)
     assert too_big.status_code == 413
     assert "X-Served-By" not in too_big.headers, "refused by nginx, before any instance read it"
+
+
+OUTSIDER = "127.0.0.8"  # a client address outside the balancer's internal networks
+
+
+def test_readyz_answers_internal_addresses_only_and_healthz_everyone(balancer: Balancer):
+    outsider = browser(balancer.cafile, from_address=OUTSIDER)
+    assert outsider.get(f"{balancer.base}/readyz", timeout=10).status_code == 404
+    assert outsider.get(f"{balancer.base}/healthz", timeout=10).status_code == 200
+    ready = balancer.get("/readyz")  # from 127.0.0.1: our own network
+    assert ready.status_code == 200
+    assert ready.json()["checks"]["database"]["status"] == "ok"
+
+
+def test_which_instance_answered_is_shown_to_internal_clients_only(balancer: Balancer):
+    outsider = browser(balancer.cafile, from_address=OUTSIDER)
+    for path in ("/about/", "/healthz", "/accounts/login/", "/studio/jobs/stream"):
+        response = outsider.get(f"{balancer.base}{path}", allow_redirects=False, timeout=10)
+        assert response.status_code in (200, 404), path
+        assert "X-Served-By" not in response.headers, path
+        assert "X-Request-ID" in response.headers, path
+    assert balancer.get("/about/").headers["X-Served-By"] in {"web1", "web2"}
+
+
+def test_sign_in_posts_are_limited_per_address_by_the_balancer_on_both_forms(balancer: Balancer):
+    flooder = browser(balancer.cafile, from_address="127.0.0.9")
+    statuses = []
+    for number in range(30):  # no CSRF token: each one the instance reaches answers 403 at once
+        path = "/admin/login/" if number % 2 else "/accounts/login/"
+        response = flooder.post(f"{balancer.base}{path}", data={"username": "x", "password": "y"},
+                                allow_redirects=False, timeout=10)
+        statuses.append(response.status_code)
+        if response.status_code == 429:
+            assert response.headers["Retry-After"] == "60"
+            assert "nginx" in response.text, "refused by the balancer, before any instance"
+    assert statuses[:20] == [403] * 20, statuses  # the burst reaches the instances
+    assert statuses.count(429) >= 5, statuses  # 30 POSTs in far less than the 54 s that would earn 9 more
+    # Only POSTs count, and only this address's: the forms still show, to it and to anyone else.
+    assert flooder.get(f"{balancer.base}/accounts/login/", timeout=10).status_code == 200
+    assert balancer.get("/admin/login/").status_code == 200
