@@ -5,7 +5,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test setup stack lint pytest bench down clean
+.PHONY: run test test-es setup stack lint pytest bench down clean
 
 setup:
 	bin/venv
@@ -27,6 +27,15 @@ test: setup
 	DJANGO_ENV=test $(PY) manage.py collectstatic --noinput -v0
 	$(MAKE) lint
 	DJANGO_ENV=test STACK_SKIP_UP=1 $(PY) -m pytest $(PYTEST_ARGS)
+
+# tests/search again with Elasticsearch 7.10 as the engine (the search port's second one): its client
+# lives in .venv-es (bin/venv-es), its node is the stack's optional `elasticsearch` server.
+ES_PORT ?= $(or $(STACK_ELASTICSEARCH_PORT),19201)
+test-es: setup
+	bin/venv-es
+	bin/stack up elasticsearch
+	DJANGO_ENV=test STACK_SKIP_UP=1 SEARCH_BACKEND=portal.search.backends.elasticsearch.ElasticsearchBackend \
+		SEARCH_URL=http://127.0.0.1:$(ES_PORT) .venv-es/bin/python -m pytest tests/search $(PYTEST_ARGS)
 
 lint:
 	.venv/bin/ruff check .

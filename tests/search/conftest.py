@@ -1,4 +1,4 @@
-"""Search fixtures: every test gets its own versioned index and alias on the real OpenSearch node
+"""Search fixtures: every test gets its own versioned index and alias on the real engine's node
 (named from SEARCH_INDEX_PREFIX, which under DJANGO_ENV=test starts with this run's test database),
 created before the test and dropped after it. The dev index is never touched."""
 
@@ -17,16 +17,18 @@ if broker_url := os.environ.get("CELERY_BROKER_URL"):
     os.environ.setdefault("WORKERS_TEST_BROKER_DB", broker_url.rsplit("/", 1)[-1])
 
 from portal.library.models import Asset
-from portal.search.backends.opensearch import OpenSearchBackend, breaker
+from portal.search.backends import get_search_backend
 from portal.search.documents import with_relations
 from portal.search.services import search_setup
+from tests.search.engine import Backend, breaker
 
 
 @pytest.fixture
-def search_index(settings: Any) -> Iterator[OpenSearchBackend]:
+def search_index(settings: Any) -> Iterator[Any]:
     settings.SEARCH_INDEX_PREFIX = f"{settings.SEARCH_INDEX_PREFIX}-{uuid.uuid4().hex[:10]}"
     breaker.succeeded()  # a previous test's outage must not leak into this one
-    engine = OpenSearchBackend()
+    engine = get_search_backend()
+    assert isinstance(engine, Backend)
     assert search_setup() is not None
     yield engine
     breaker.succeeded()
@@ -34,7 +36,7 @@ def search_index(settings: Any) -> Iterator[OpenSearchBackend]:
 
 
 @pytest.fixture
-def indexed(search_index: OpenSearchBackend) -> Callable[..., None]:
+def indexed(search_index: Any) -> Callable[..., None]:
     """`indexed(asset, ...)`: write these assets' documents now and refresh, so a search sees them."""
 
     def write(*assets: Asset) -> None:

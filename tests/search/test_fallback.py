@@ -1,4 +1,4 @@
-"""With the real OpenSearch node stopped, search answers from PostgreSQL with a notice (never a
+"""With the real engine's node stopped, search answers from PostgreSQL with a notice (never a
 500), a dead node costs no timeout per request (the breaker), and search recovers on its own."""
 
 from __future__ import annotations
@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from portal.search.backends.base import SearchQuery
 from portal.search.backends.database import DatabaseBackend
-from portal.search.backends.opensearch import breaker
 from portal.search.signals import search_performed
 from portal.search.views import FALLBACK_NOTICE
+from tests.search.engine import SERVER, breaker
 from tests.workers.conftest import wait_until
 
 pytestmark = pytest.mark.django_db
@@ -37,7 +37,7 @@ def test_the_database_fallback_finds_prefixes_typos_and_respects_visibility(mead
 def test_with_the_node_stopped_the_page_answers_from_postgresql_then_recovers(meadow, client, stopped, settings):
     settings.SEARCH_BREAKER_SECONDS = 0.5
     results_url, suggest_url = reverse("search:results"), reverse("search:suggest")
-    with stopped("opensearch"):
+    with stopped(SERVER):
         page = client.get(results_url, {"q": "mead"})
         assert page.status_code == 200
         html = page.content.decode()
@@ -55,7 +55,7 @@ def test_with_the_node_stopped_the_page_answers_from_postgresql_then_recovers(me
         html = client.get(results_url, {"q": "mead"}).content.decode()
         return FALLBACK_NOTICE not in html and "<mark>Meadow</mark> flowers" in html
 
-    wait_until(recovered, timeout=RECOVERY_TIMEOUT_S, interval=0.5, what="search to answer from OpenSearch again")
+    wait_until(recovered, timeout=RECOVERY_TIMEOUT_S, interval=0.5, what=f"search to answer from {SERVER} again")
 
 
 def test_the_fallback_does_not_pass_off_other_words_as_typos(meadow, asset_factory):

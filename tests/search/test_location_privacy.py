@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from portal.library.models import Kind
 from portal.search.backends.base import GeoFilter, SearchQuery
-from portal.search.backends.opensearch import client
 from portal.search.index import alias_name
 from portal.search.selectors import search_run
+from tests.search.engine import client
 
 pytestmark = pytest.mark.django_db
 NEST = {"gps": {"lat": 38.713912, "lon": -9.139456}}

@@ -18,9 +18,12 @@ from portal.search.backends.opensearch_index import AssetIndex, NoSignalProcesso
 from portal.search.index import alias_name
 from portal.search.selectors import search_run, search_suggest
 from portal.search.services import search_index_asset, search_reindex
+from tests.search.engine import SERVER
 
 pytestmark = pytest.mark.django_db
 WRITES = ("setup", "index", "bulk_index", "delete", "ids_in_collection", "rebuild", "refresh")
+# Under `make test-es` the engine is Elasticsearch: tests/search/test_elasticsearch.py checks its own declaration.
+opensearch_only = pytest.mark.skipif(SERVER != "opensearch", reason="OpenSearch's own declaration and default")
 
 
 def within(declared: object, live: object) -> bool:
@@ -86,6 +89,7 @@ def list_engine(settings):
     return get_search_backend()
 
 
+@opensearch_only
 def test_the_default_engine_is_opensearch_and_the_chain_ends_in_postgresql():
     assert isinstance(get_search_backend(), OpenSearchBackend)
     assert get_search_backend() is get_search_backend()  # one instance per process
@@ -123,6 +127,7 @@ def test_reads_fall_back_to_postgresql_when_the_engine_fails(list_engine, asset_
     assert (source, [hit.title for hit in hits]) == ("database", ["Puffin colony"])
 
 
+@opensearch_only
 def test_the_live_index_is_the_one_django_opensearch_dsl_declares(search_index):
     mapping = client().indices.get_mapping(index=alias_name())
     (live,) = mapping.values()
@@ -131,6 +136,7 @@ def test_the_live_index_is_the_one_django_opensearch_dsl_declares(search_index):
     assert set(analysis["analyzer"]) == {"folded_english", "autocomplete", "autocomplete_search"}
 
 
+@opensearch_only
 def test_the_package_syncs_nothing_on_model_signals(search_index, asset_factory):
     assert isinstance(apps.get_app_config("django_opensearch_dsl").signal_processor, NoSignalProcessor)
     asset_factory(title="Saved, never indexed by a signal")

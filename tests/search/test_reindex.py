@@ -11,10 +11,10 @@ from django.core.management import call_command
 
 from portal.library.models import Asset
 from portal.search.backends.base import SearchQuery, SearchUnavailable
-from portal.search.backends.opensearch import OpenSearchBackend, client
 from portal.search.documents import all_assets
 from portal.search.index import alias_name
 from portal.search.services import search_index_asset, search_reindex, search_setup
+from tests.search.engine import Backend, client
 
 pytestmark = pytest.mark.django_db(transaction=True)  # the reindex reads rows the test committed
 
@@ -22,7 +22,7 @@ pytestmark = pytest.mark.django_db(transaction=True)  # the reindex reads rows t
 class Searcher(threading.Thread):
     """Searches through the alias in a loop, counting failures and empty answers."""
 
-    def __init__(self, engine: OpenSearchBackend) -> None:
+    def __init__(self, engine: Backend) -> None:
         super().__init__(daemon=True)
         self.engine, self.stop, self.queries, self.failures, self.empties = engine, threading.Event(), 0, [], 0
 

@@ -8,9 +8,9 @@ from django.urls import reverse
 
 from portal.library.models import Status, Visibility
 from portal.search.backends.base import SearchQuery
-from portal.search.backends.opensearch import client
 from portal.search.index import alias_name
 from portal.search.selectors import search_run, search_suggest
+from tests.search.engine import client
 
 pytestmark = pytest.mark.django_db
 

@@ -14,6 +14,7 @@ import re
 import signal
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -46,7 +47,9 @@ READY_TIMEOUT_S = 120.0  # a cold worker imports Django and every task module: s
 STOP_TIMEOUT_S = 20.0
 POLL_S = 0.1
 ROOT = Path(__file__).resolve().parents[2]
-CELERY = str(ROOT / ".venv" / "bin" / "celery")
+# The environment running the tests (.venv, or .venv-es for `make test-es`) runs the workers too.
+VENV_BIN = Path(sys.executable).parent
+CELERY = str(VENV_BIN / "celery")
 # "[2026-11-25 13:58:55,123: INFO/MainProcess] …", or Django's "2026-11-25 13:58:55,123 INFO …".
 LOG_TIME = re.compile(r"(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3})")
 
@@ -190,7 +193,7 @@ def worker_env(transactional_db: None, broker_redis: redis.Redis, progress_redis
     working directory."""
     return {
         **os.environ,
-        "PATH": f"{ROOT / '.venv' / 'bin'}{os.pathsep}{os.environ.get('PATH', '')}",
+        "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
         "DJANGO_ENV": "test",
         "DJANGO_SETTINGS_MODULE": "config.settings.test",
         "DATABASE_URL": _database_url(),
