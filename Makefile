@@ -5,7 +5,7 @@ PY := .venv/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test test-es setup stack lint pytest bench down clean
+.PHONY: run test test-es bench-engines setup stack lint pytest bench down clean
 
 setup:
 	bin/venv
@@ -36,6 +36,12 @@ test-es: setup
 	bin/stack up elasticsearch
 	DJANGO_ENV=test STACK_SKIP_UP=1 SEARCH_BACKEND=portal.search.backends.elasticsearch.ElasticsearchBackend \
 		SEARCH_URL=http://127.0.0.1:$(ES_PORT) .venv-es/bin/python -m pytest tests/search $(PYTEST_ARGS)
+
+# OpenSearch and Elasticsearch side by side (bench/search_engines.py), from .venv-es, which has both clients.
+bench-engines: setup
+	bin/venv-es
+	bin/stack up elasticsearch
+	.venv-es/bin/python bench/search_engines.py --es-url http://127.0.0.1:$(ES_PORT)
 
 lint:
 	.venv/bin/ruff check .
