@@ -1,10 +1,12 @@
-"""Search at scale: bulk-indexing speed into a bench index of 100,000 generated assets, then the
-latency of search-as-you-type (the header's suggestion requests) end to end through Django under
-gunicorn at a steady rate, printed beside the engine's own `took` for the same queries.
+"""Search at scale: bulk-indexing speed into a bench index of generated assets (100,000, then
+1,000,000), then the latency of search-as-you-type (the header's suggestion requests) end to end
+through Django under gunicorn at a steady rate, printed beside the engine's own `took` for the
+same queries, both sizes side by side.
 
-Goal: p95 end to end under 50 ms. One run, side by side; bench/README.md records the numbers.
-The bench index (`bench-search-assets`) is its own alias and versioned index on the stack's
-OpenSearch; the developer's index is never touched. Options: --docs, --rate, --seconds.
+Goal at the largest size: p95 <= 25 ms and p99 <= 50 ms end to end; bench/README.md records the
+numbers. The bench index (`bench-search-assets`) is its own alias and versioned index on the
+stack's OpenSearch; the developer's index is never touched. Options: --docs (comma-separated
+sizes), --rate, --seconds.
 """
 
 from __future__ import annotations
@@ -32,9 +34,12 @@ django_setup(BENCH_DB, CACHE_URL=os.environ.get("BENCH_SEARCH_CACHE_URL", "redis
              CACHE_KEY_PREFIX="bench-search", SEARCH_INDEX_PREFIX="bench-search")
 
 
-from portal.search.backends.opensearch import OpenSearchBackend  # noqa: E402
+from portal.search.backends.base import SearchUnavailable  # noqa: E402
+from portal.search.backends.opensearch import OpenSearchBackend, breaker  # noqa: E402
 
-GOAL_P95_MS = 50.0
+GOAL_P95_MS, GOAL_P99_MS = 25.0, 50.0
+LABELS = ("end to end through Django (suggest view)", "engine call from Python (client round trip)",
+          "OpenSearch's own `took`, same queries")
 WORDS = (
     "harbour", "lantern", "volcano", "meadow", "glacier", "puffin", "market", "festival", "canal", "bridge",
     "forest", "river", "island", "temple", "garden", "museum", "station", "lighthouse", "desert", "valley",
@@ -141,50 +146,80 @@ def drive(queries: list[str], rate: float) -> tuple[list[float], int]:
     return latencies, errors
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--docs", type=int, default=100_000)
-    parser.add_argument("--rate", type=float, default=50.0, help="suggestion requests per second")
-    parser.add_argument("--seconds", type=float, default=30.0)
-    args = parser.parse_args()
-    engine = OpenSearchBackend()
-    engine.drop_all()  # what an interrupted earlier run left
-    database_recreate(BENCH_DB)
-
-    print(f"indexing {args.docs:,} generated assets into a new bench index (bulk, {500} per request)...", flush=True)
+def measure(engine: OpenSearchBackend, size: int, rate: float, seconds: float) -> dict[str, list[float]]:
+    """Index `size` generated assets (a rebuild, as search_reindex does), then drive the suggest view."""
+    print(f"indexing {size:,} generated assets into a new bench index (bulk, 500 per request)...", flush=True)
     began = time.perf_counter()
-    index = engine.rebuild_documents(documents(args.docs))
+    index = engine.rebuild_documents(documents(size))
     indexing_s = time.perf_counter() - began
-    print(f"  {args.docs:,} docs in {indexing_s:.1f} s = {args.docs / indexing_s:,.0f} docs/s  (index {index})")
+    print(f"  {size:,} docs in {indexing_s:.1f} s = {size / indexing_s:,.0f} docs/s  (index {index})", flush=True)
 
-    queries = typed_queries(int(args.rate * args.seconds))
+    queries = typed_queries(int(rate * seconds))
     for text in queries[:50]:  # warm the engine's caches and the JIT like a running site
         engine.took(text)
     with web_server() as base:
         for text in queries[:50]:  # and each gunicorn worker's imports, connections, template cache
             Browsers().get("/search/suggest/?" + urlencode({"q": text}))
-        print(f"search-as-you-type: {len(queries)} requests at {args.rate:.0f}/s through gunicorn at {base} ...",
+        print(f"  search-as-you-type: {len(queries)} requests at {rate:.0f}/s through gunicorn at {base} ...",
               flush=True)
-        latencies, errors = drive(queries, args.rate)
+        latencies, errors = drive(queries, rate)
     took = [float(engine.took(text)) for text in queries]
     direct: list[float] = []
     for text in queries[:500]:
         t0 = time.perf_counter()
         engine.suggest(text)
         direct.append((time.perf_counter() - t0) * 1000)
+    print(f"  errors: {errors}", flush=True)
+    return dict(zip(LABELS, (latencies, direct, took), strict=True))
+
+
+def measure_retried(engine: OpenSearchBackend, size: int, rate: float, seconds: float) -> dict[str, list[float]]:
+    """The stack is shared: other runs' tests stop and restart OpenSearch. Such a run is started over
+    (at most three times) once the node answers again, never counted."""
+    for attempt in range(1, 4):
+        try:
+            return measure(engine, size, rate, seconds)
+        except Exception as error:  # the client's own errors too (only portal/search imports the client)
+            with contextlib.suppress(SearchUnavailable):
+                engine.health_check(timeout=2.0)
+                raise  # the node is up: a real failure, not an outage
+            print(f"  attempt {attempt} at {size:,} docs interrupted ({type(error).__name__}); waiting for the node",
+                  flush=True)
+            deadline = time.monotonic() + 300
+            while time.monotonic() < deadline:
+                with contextlib.suppress(SearchUnavailable):
+                    engine.health_check(timeout=2.0)
+                    break
+                time.sleep(2)
+            breaker.reset()
+    raise SystemExit(f"OpenSearch kept disappearing at {size:,} docs")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--docs", default="100000,1000000", help="index sizes to measure, comma-separated")
+    parser.add_argument("--rate", type=float, default=50.0, help="suggestion requests per second")
+    parser.add_argument("--seconds", type=float, default=30.0)
+    args = parser.parse_args()
+    sizes = [int(size) for size in args.docs.split(",")]
+    engine = OpenSearchBackend()
+    engine.drop_all()  # what an interrupted earlier run left
+    database_recreate(BENCH_DB)
+    results = {size: measure_retried(engine, size, args.rate, args.seconds) for size in sizes}
 
     print()
-    print(f"{'ms':<44}{'p50':>8}{'p95':>8}{'p99':>8}")
-    for label, values in (("end to end through Django (suggest view)", latencies),
-                          ("engine call from Python (client round trip)", direct),
-                          ("OpenSearch's own `took`, same queries", took)):
-        p50, p95, p99 = percentiles(values)
-        print(f"{label:<44}{p50:>8.1f}{p95:>8.1f}{p99:>8.1f}")
-    p95 = percentiles(latencies)[1]
-    verdict = "met" if p95 < GOAL_P95_MS else "NOT met"
+    header = "".join(f"{f'{size:,} docs: p50':>18}{'p95':>7}{'p99':>7}" for size in sizes)
+    print(f"{'ms':<44}{header}")
+    for label in LABELS:
+        row = "".join(f"{p50:>18.1f}{p95:>7.1f}{p99:>7.1f}" for p50, p95, p99 in
+                      (percentiles(results[size][label]) for size in sizes))
+        print(f"{label:<44}{row}")
+    _, p95, p99 = percentiles(results[sizes[-1]][LABELS[0]])
+    verdict = "met" if p95 <= GOAL_P95_MS and p99 <= GOAL_P99_MS else "NOT met"
     # A shared 2-core machine: say how busy it was, or a slow run reads like a slow portal.
     print("load average (1, 5, 15 min) at the end: " + ", ".join(f"{load:.2f}" for load in os.getloadavg()))
-    print(f"\nerrors: {errors}; goal p95 end to end < {GOAL_P95_MS:.0f} ms: {verdict}")
+    print(f"goal at {sizes[-1]:,} docs, end to end p95 <= {GOAL_P95_MS:.0f} ms and p99 <= {GOAL_P99_MS:.0f} ms: "
+          f"{verdict}")
     engine.drop_all()
 
 

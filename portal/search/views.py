@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import cache
 from math import ceil
 from typing import Any
 
@@ -38,12 +39,23 @@ def results(request: HtmxHttpRequest) -> HttpResponse:
                                context))
 
 
+@cache
+def _url_patterns() -> tuple[str, str]:
+    """An asset page's URL with a placeholder slug, and the results page's: reversed once per
+    process, not once per option on every keystroke (slugs are URL-safe by construction)."""
+    return reverse("library:asset", args=["-slug-"]), reverse("search:results")
+
+
 @require_GET
 def suggest(request: HtmxHttpRequest) -> HttpResponse:
+    """Called on every keystroke: one engine query, then a small template fed ready-made links."""
     text = " ".join(request.GET.get("q", "").split())[:MAX_TEXT]
     if not request.htmx:  # a plain visit (no JavaScript) gets the full results page
         return HttpResponseRedirect(f"{reverse('search:results')}?{request.GET.urlencode()}")
     hits, _engine = search_suggest(text=text)
     if text:
         search_performed.send(sender=suggest, query=text, result_count=len(hits), request=request, source="suggest")
-    return vary_on_htmx(render(request, "search/_suggestions.html", {"hits": hits, "q": text}))
+    asset_url, results_url = _url_patterns()
+    options = [(asset_url.replace("-slug-", hit.slug), hit) for hit in hits]
+    return vary_on_htmx(render(request, "search/_suggestions.html",
+                               {"options": options, "q": text, "results_url": results_url}))
