@@ -29,7 +29,8 @@ opensearch_only = pytest.mark.skipif(SERVER != "opensearch", reason="OpenSearch'
 def within(declared: object, live: object) -> bool:
     """Everything declared is in the live mapping (the engine adds its defaults to what it reports)."""
     if isinstance(declared, dict):
-        return isinstance(live, dict) and all(key in live and within(value, live[key]) for key, value in declared.items())
+        return isinstance(live, dict) and all(key in live and within(value, live[key])
+                                              for key, value in declared.items())
     return declared == live
 
 
