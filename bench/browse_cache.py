@@ -45,7 +45,8 @@ from common import (
 )
 
 BENCH_DB = "portal_bench"
-BENCH_CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:16379/2")  # a Redis db nothing else uses
+# A Redis db nothing else uses (2 is the developers' Celery broker; the tests take theirs below 40).
+BENCH_CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:16379/60")
 django_setup(BENCH_DB, CACHE_URL=BENCH_CACHE_URL, CACHE_KEY_PREFIX="bench")
 
 import redis  # noqa: E402
@@ -68,6 +69,12 @@ GUNICORN_LOG = log_path("browse-gunicorn")
 
 
 # --- the machine, the database, the data -------------------------------------------------------
+
+
+def load() -> str:
+    """The machine's load averages, as `uptime` prints them."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f}, {five:.2f}, {fifteen:.2f} on {os.cpu_count()} cores"
 
 
 def gunicorn_config() -> dict[str, Any]:
@@ -298,8 +305,10 @@ def main() -> None:
     conf = gunicorn_config()
     print(f"Browse cache benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC")
     print(f"machine: {machine()}")
+    print(f"load:    {load()} (before; other work on the machine skews both URLs, the ratio less)")
     print(f"server:  gunicorn -c config/gunicorn.py: {conf['workers']} workers x {conf['threads']} threads "
-          f"({conf['worker_class']}), max_requests {conf['max_requests']}; DEBUG off; "
+          f"({conf['worker_class']}), max_requests {conf['max_requests']} + up to {conf['max_requests_jitter']}; "
+          "DEBUG off; "
           f"database {BENCH_DB}, cache {BENCH_CACHE_URL}")
 
     database_recreate(BENCH_DB)
@@ -315,6 +324,7 @@ def main() -> None:
         restarts = worker_restarts(GUNICORN_LOG) - restarts_before
         print_throughput(results, seconds=args.seconds, connections=args.connections, restarts=restarts)
     connection.close()
+    print(f"load:    {load()} (after)")
     print(f"\ndone in {time.monotonic() - started:.0f}s; gunicorn's log: {GUNICORN_LOG.relative_to(ROOT)}")
 
 

@@ -11,11 +11,13 @@ under a shared key. Views opt in with @cache_page_for_anonymous(vary_on).
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
 from typing import Any
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, URLResolver, get_resolver, get_urlconf
+from django.urls.resolvers import ResolverMatch
 from django.utils.cache import patch_vary_headers
 
 from portal.core.fragments import fragment_key, is_miss, request_cache
@@ -46,18 +48,32 @@ def cache_page_for_anonymous(vary_on: VaryOn, *, targets: tuple[str, ...] = ()) 
     return decorator
 
 
+MAX_REMEMBERED_PATH = 200  # longer paths are resolved each time: junk must not fill the memo
+
+
+@lru_cache(maxsize=2048)
+def _resolved(path: str, resolver: URLResolver) -> ResolverMatch | None:
+    """URL resolution, remembered per path: walking the URL patterns was a sixth of a cache hit's
+    Python work. Keyed on the resolver too, which Django builds anew when the URLconf changes."""
+    try:
+        return resolver.resolve(path)
+    except Resolver404:
+        return None
+
+
 def _page_key(request: HttpRequest) -> str | None:
     if request.method not in ("GET", "HEAD") or carries_identity(request):
         return None
-    try:
-        match = resolve(request.path_info)
-    except Resolver404:
+    path, resolver = request.path_info, get_resolver(get_urlconf())
+    match = _resolved(path, resolver) if len(path) <= MAX_REMEMBERED_PATH else _resolved.__wrapped__(path, resolver)
+    if match is None:
         return None
     vary_on: VaryOn | None = getattr(match.func, "anonymous_page_vary_on", None)
     if vary_on is None:
         return None
-    htmx = request.headers.get("HX-Request") == "true"
-    target = request.headers.get("HX-Target") if htmx else None
+    # META, not request.headers: that builds a dict of every header, on every hit.
+    htmx = request.META.get("HTTP_HX_REQUEST") == "true"
+    target = request.META.get("HTTP_HX_TARGET") if htmx else None
     known_target = target if target in getattr(match.func, "anonymous_page_targets", ()) else None
     return fragment_key(f"page:{match.url_name}", *vary_on(request, *match.args, **match.kwargs), htmx, known_target)
 

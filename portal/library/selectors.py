@@ -17,6 +17,7 @@ ORDERINGS = {
 }
 LISTED_THROUGH_ASSETS = listed_through("assets")
 SORT_LABELS = {"newest": "Newest first", "oldest": "Oldest first", "title": "Title A–Z"}
+KINDS = frozenset(Kind.values)  # Kind.values builds a new list on every call: once per cache hit
 
 
 @dataclass(frozen=True)
@@ -33,7 +34,7 @@ class BrowseFilters:
         kind = query.get("kind", "")
         sort = query.get("sort", "newest")
         return cls(
-            kind=kind if kind in Kind.values else "",
+            kind=kind if kind in KINDS else "",
             tag=query.get("tag", "")[:60],
             collection=query.get("collection", "")[:220],
             sort=sort if sort in ORDERINGS else "newest",

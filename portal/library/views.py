@@ -61,7 +61,10 @@ def browse_filters(request: HtmxHttpRequest) -> selectors.BrowseFilters:
 
 
 def _browse_inputs(request: HtmxHttpRequest) -> tuple[object, ...]:
-    return browse_filters(request).as_query(), page_number(request.GET.get("page"))
+    # The parsed fields themselves, not as_query()'s string: as normalised, and no QueryDict to
+    # build on every cache hit.
+    filters = browse_filters(request)
+    return filters.kind, filters.tag, filters.collection, filters.sort, page_number(request.GET.get("page"))
 
 
 def _collection_inputs(request: HtmxHttpRequest, slug: str) -> tuple[object, ...]:

@@ -6,6 +6,8 @@ nothing per-user leaks through a shared key; a dead cache server costs speed, no
 
 from __future__ import annotations
 
+import sys
+
 import pytest
 import redis
 from django.conf import settings as django_settings
@@ -201,3 +203,25 @@ def test_a_visitor_with_a_session_never_gets_the_anonymous_page(backend, client,
     client.get("/browse/")  # cached whole for anonymous visitors
     html = client_as(editor).get("/browse/").content.decode()
     assert "Signed in as" in html
+
+
+def test_a_cached_page_hit_resolves_no_url_and_builds_no_header_dict(client, asset_factory):
+    """The hit path stays lean (bench/browse_cache.py measures it): the URL's resolution is
+    remembered per path, and the htmx headers are read from META without building request.headers."""
+    asset_factory()
+    client.get("/browse/?kind=video")  # the miss: builds the page, resolves the path once
+    calls: list[str] = []
+
+    def record(frame, event, arg):
+        if event == "call":
+            calls.append(f"{frame.f_code.co_filename}:{frame.f_code.co_qualname}")
+
+    sys.setprofile(record)
+    try:
+        response = client.get("/browse/?kind=video")
+    finally:
+        sys.setprofile(None)
+    assert response.status_code == 200
+    assert any(call.endswith("pagecache.py:AnonymousPageCacheMiddleware.__call__") for call in calls)
+    assert not [call for call in calls if call.endswith(("URLResolver.resolve", "URLPattern.resolve"))]
+    assert not [call for call in calls if call.endswith("HttpHeaders.__init__")]
