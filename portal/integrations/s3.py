@@ -192,9 +192,14 @@ def upload_file(*, bucket: str, key: str, path: Path, content_type: str, cache_c
         raise _translate(cause) from error
 
 
-def copy(*, source_bucket: str, source_key: str, bucket: str, key: str) -> None:
+def copy(*, source_bucket: str, source_key: str, bucket: str, key: str, if_match: str = "") -> str:
+    """A server-side copy: the bytes never leave S3. With if_match, only of the object with that
+    ETag. Returns the copy's ETag."""
+    pinned = {"CopySourceIfMatch": f'"{if_match}"'} if if_match else {}
     try:
-        client().copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key})
+        result = client().copy_object(Bucket=bucket, Key=key, CopySource={"Bucket": source_bucket, "Key": source_key},
+                                      **pinned)
+        return str(result.get("CopyObjectResult", {}).get("ETag", "")).strip('"')
     except (BotoCoreError, ClientError) as error:
         raise _translate(error) from error
 

@@ -170,6 +170,27 @@ def _discard(key: str) -> None:
     s3.delete(bucket=_bucket(), key=key)
 
 
+def _replaced(session: UploadSession) -> UploadError:
+    return UploadError(f"“{session.original_filename}” was replaced while it was being checked. Finish again.")
+
+
+def _settled(session: UploadSession, etag: str) -> tuple[str, str]:
+    """Where the checked bytes stay, and their ETag there. A POST policy stays valid after finalize
+    and could put other bytes under its key, so the checked object (If-Match) is copied to a key no
+    policy covers, and the upload's key is freed (or swept as an orphan). POST uploads are below the
+    multipart threshold, so the copy is small. A multipart upload's key cannot be written again: its
+    upload id is spent once assembled."""
+    if session.is_multipart:
+        return session.key, etag
+    key = f"originals/{session.asset_id}/{uuid.uuid4().hex}"
+    try:
+        copied = s3.copy(source_bucket=_bucket(), source_key=session.key, bucket=_bucket(), key=key, if_match=etag)
+    except s3.ObjectChanged as error:
+        raise _replaced(session) from error
+    transaction.on_commit(partial(_discard, session.key))
+    return key, copied or etag
+
+
 def _arrived(session: UploadSession) -> s3.ObjectInfo:
     """The uploaded object. A multipart upload is assembled first, once: a finalize retried after a
     failure further on finds the object already assembled (its upload id no longer exists)."""
@@ -209,13 +230,13 @@ def upload_finalize(*, user: User, session_id: uuid.UUID) -> UploadSession:
         try:  # the bytes HEAD described: the policy still lets the browser replace them
             prefix = s3.read_prefix(bucket=_bucket(), key=session.key, if_match=info.etag)
         except s3.ObjectChanged as error:
-            raise UploadError(f"“{name}” was replaced while it was being checked. Finish again.") from error
+            raise _replaced(session) from error
         sniffed, kind = sniffed_kind(prefix, session.declared_type)
         if kind != session.kind:
             return _fail(session, f"“{name}” is not really {A_KIND[Kind(session.kind)]}: its content is {sniffed}.")
         asset = session.asset
-        asset.source_key, asset.source_size, asset.source_type = session.key, info.size, sniffed
-        asset.source_etag = info.etag  # processing reads only these bytes (If-Match)
+        asset.source_key, asset.source_etag = _settled(session, info.etag)  # processing reads these (If-Match)
+        asset.source_size, asset.source_type = info.size, sniffed
         asset.original_filename = name
         asset.upload_error = ""
         asset.save(update_fields=["source_key", "source_size", "source_type", "source_etag", "original_filename",

@@ -113,11 +113,22 @@ def test_an_orphan_object_younger_than_the_age_is_kept(bucket):
     assert s3.head(bucket=bucket, key=key) is not None
 
 
-def test_an_assets_original_is_never_an_orphan(api, bucket, media_files):
+def test_an_assets_original_is_never_an_orphan(api, bucket, media_files, django_capture_on_commit_callbacks):
     ticket = sent(api, media_files["png"], filename="keep.png", content_type="image/png")
-    finalize(api, ticket["session"])
+    with django_capture_on_commit_callbacks(execute=True):
+        finalize(api, ticket["session"])
+    original = Asset.objects.get(pk=ticket["asset"]).source_key
     assert uploads_cleanup(now=timezone.now() + timedelta(days=365)) == NOTHING
-    assert s3.head(bucket=bucket, key=ticket["key"]) is not None
+    assert s3.head(bucket=bucket, key=original) is not None
+
+
+def test_the_spent_upload_key_left_by_a_failed_delete_is_an_orphan(api, bucket, media_files):
+    ticket = sent(api, media_files["png"], filename="keep.png", content_type="image/png")
+    finalize(api, ticket["session"])  # its after-commit delete of the upload's key never ran
+    original = Asset.objects.get(pk=ticket["asset"]).source_key
+    assert uploads_cleanup(now=timezone.now() + timedelta(days=365)) == {**NOTHING, "orphan_objects": 1}
+    assert s3.head(bucket=bucket, key=ticket["key"]) is None
+    assert s3.head(bucket=bucket, key=original) is not None
 
 
 def test_the_object_of_a_pending_upload_is_never_an_orphan(api, bucket, media_files):

@@ -19,7 +19,7 @@ def stored(settings, key: str) -> bool:
     return s3.head(bucket=settings.S3_PRIVATE_BUCKET, key=key) is not None
 
 
-def test_a_real_png_completes_and_the_asset_moves_to_processing(api, media_files, announcements,
+def test_a_real_png_completes_and_the_asset_moves_to_processing(api, settings, media_files, announcements,
                                                               django_capture_on_commit_callbacks):
     ticket = sent(api, media_files["png"], filename="sunset.png", content_type="image/png")
     with django_capture_on_commit_callbacks(execute=True):
@@ -27,9 +27,14 @@ def test_a_real_png_completes_and_the_asset_moves_to_processing(api, media_files
     asset = Asset.objects.get(pk=ticket["asset"])
     assert response.status_code == 200
     assert response.json()["status"] == UploadStatus.COMPLETE
-    assert (asset.status, asset.source_key, asset.source_size, asset.source_type, asset.original_filename) == (
-        Status.PROCESSING, ticket["key"], len(media_files["png"]), "image/png", "sunset.png")
+    assert (asset.status, asset.source_size, asset.source_type, asset.original_filename) == (
+        Status.PROCESSING, len(media_files["png"]), "image/png", "sunset.png")
     assert announcements == [(asset.pk, "uploaded")]
+    # The checked bytes were moved to a key of ours that no upload policy can write; the upload's is freed.
+    assert asset.source_key.startswith(f"originals/{asset.pk}/")
+    assert asset.source_key != ticket["key"]
+    assert s3.read(bucket=settings.S3_PRIVATE_BUCKET, key=asset.source_key) == media_files["png"]
+    assert not stored(settings, ticket["key"])
 
 
 def test_fewer_bytes_than_declared_fail_the_asset_and_delete_the_object(api, settings, media_files,
@@ -69,7 +74,9 @@ def test_a_failed_asset_takes_a_new_upload_and_completes(api, media_files, djang
     assert response.status_code == 200
     assert second["asset"] == first["asset"]
     assert second["key"] != first["key"]
-    assert (asset.status, asset.source_key) == (Status.PROCESSING, second["key"])
+    assert asset.status == Status.PROCESSING
+    assert asset.source_key.startswith(f"originals/{asset.pk}/")
+    assert asset.source_key not in (first["key"], second["key"])
     assert asset.upload_error == ""
 
 
@@ -110,14 +117,15 @@ def test_a_second_upload_finishing_after_the_first_leaves_the_asset_alone(api, s
     first = sent(api, media_files["png"], filename="a.png", content_type="image/png")
     second = sent(api, media_files["jpg"], filename="b.jpg", content_type="image/jpeg", asset=first["asset"])
     assert finalize(api, first["session"]).status_code == 200
+    kept = Asset.objects.get(pk=first["asset"]).source_key
     with django_capture_on_commit_callbacks(execute=True):
         response = finalize(api, second["session"])
     asset = Asset.objects.get(pk=first["asset"])
     assert response.status_code == 422
     assert response.json()["error"] == "Another upload of this asset finished first, so “b.jpg” was not used."
-    assert (asset.status, asset.source_key) == (Status.PROCESSING, first["key"])
+    assert (asset.status, asset.source_key) == (Status.PROCESSING, kept)
     assert not stored(settings, second["key"])
-    assert stored(settings, first["key"])
+    assert stored(settings, kept)
 
 
 def test_another_editor_gets_404_on_someone_elses_session(api, client_as, other_editor, media_files):

@@ -1,6 +1,7 @@
 """Processing reads only the bytes finalize checked. The upload's POST policy stays valid for
-UPLOAD_POLICY_SECONDS after finalize, so the same ticket can put other bytes under the same key;
-finalize records the checked object's ETag and processing downloads with If-Match."""
+UPLOAD_POLICY_SECONDS after finalize, so the same ticket can put other bytes under the upload's key:
+finalize copies the checked object (If-Match) to a key no policy covers and records its ETag, and
+processing downloads with If-Match, so even bytes changed under the asset's own key are refused."""
 
 from __future__ import annotations
 
@@ -40,9 +41,22 @@ def test_finalize_records_the_checked_objects_etag(api, media_files):
 
 def test_bytes_posted_again_with_the_still_valid_policy_are_never_processed(api, media_files, settings):
     ticket, asset = finalized(api, media_files["png"], filename="checked.png", content_type="image/png")
-    # The same ticket, a minute later: S3 accepts it (the policy has not expired) and replaces the object.
+    # The same ticket, a minute later: S3 accepts it (the policy has not expired) under the upload's key.
     assert browser_post(ticket, media_files["html"]).status_code == 204
     assert s3.read_prefix(bucket=settings.S3_PRIVATE_BUCKET, key=ticket["key"]).startswith(b"<!DOCTYPE html>")
+
+    job = process(asset)
+
+    assert job.status == JobStatus.SUCCEEDED, job.error  # the checked copy was processed
+    assert asset.status == Status.READY
+    assert asset.media["width"] == asset.media["height"] == 32  # the 32x32 PNG, not the HTML
+    assert s3.read(bucket=settings.S3_PRIVATE_BUCKET, key=asset.source_key) == media_files["png"]
+
+
+def test_an_original_changed_under_the_assets_own_key_fails_its_job_with_the_reason(api, media_files, settings):
+    _, asset = finalized(api, media_files["png"], filename="checked.png", content_type="image/png")
+    s3.put(bucket=settings.S3_PRIVATE_BUCKET, key=asset.source_key, body=media_files["jpg"],
+           content_type="image/png")  # a writer the checks never saw
 
     job = process(asset)
 
