@@ -9,7 +9,7 @@ from portal.accounts.models import EDITORS_GROUP, User
 
 EDITOR_PERMISSIONS = {
     "library": [
-        "add_asset", "change_asset", "delete_asset", "view_asset", "publish_asset",
+        "add_asset", "change_asset", "delete_asset", "view_asset",
         "add_collection", "change_collection", "delete_collection", "view_collection",
         "add_tag", "change_tag", "delete_tag", "view_tag",
     ],

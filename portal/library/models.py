@@ -155,7 +155,6 @@ class Asset(models.Model):
     objects = AssetQuerySet.as_manager()
 
     class Meta:
-        permissions = [("publish_asset", "Can publish and unpublish assets")]
         indexes = [
             # Browse: listed assets newest first (all kinds, or one kind), and A–Z.
             models.Index(fields=["-published_at", "-id"], condition=LISTED, name="asset_listed_recent"),
