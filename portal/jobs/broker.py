@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 
 import redis
 from django.conf import settings
-from kombu import Connection
+from kombu import Connection, pools
 from kombu.exceptions import KombuError
 from kombu.transport.redis import PRIORITY_STEPS, Channel
 
@@ -68,8 +68,12 @@ def queue_names() -> list[str]:
 
 @contextmanager
 def _connection() -> Iterator[Connection]:
-    with celery_app().connection_for_write(settings.CELERY_BROKER_URL, connect_timeout=TIMEOUT_S) as conn:
-        yield conn
+    """A connection from kombu's pool for the current CELERY_BROKER_URL: a request that queues a task
+    reuses an open one (a new connection per send cost each request a handshake; the editor's
+    publish sends two). A connection that died with the broker is re-opened by send_task's retry."""
+    conn = celery_app().connection_for_write(settings.CELERY_BROKER_URL, connect_timeout=TIMEOUT_S)
+    with pools.connections[conn].acquire(block=True, timeout=TIMEOUT_S) as pooled:
+        yield pooled
 
 
 def enqueue(*, job_id: int, queue: str, task_id: str) -> None:

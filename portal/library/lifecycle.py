@@ -22,6 +22,8 @@ from portal.library.signals import asset_changed
 
 log = logging.getLogger(__name__)
 REASON_MAX = 300
+MOVED_FIELDS = ("status", "version", "published_at")  # all a move writes
+BIG_FIELDS = ("renditions", "media", "attributes")
 
 
 def announce_asset(asset_id: int, change: str) -> None:
@@ -49,14 +51,16 @@ def asset_transition(*, asset_id: int, to: str, actor: User | None, reason: str,
     `change` names the announcement when it is not the status itself ("uploaded", "processed").
     Callers that change other fields in the same transaction save them first: this re-reads the row."""
     with transaction.atomic():
-        asset = Asset.objects.select_for_update().get(pk=asset_id)
+        # Not the big fields (a video's thousands of rendition paths): the cost of a move must not
+        # grow with them. Loaded on access if a caller needs them.
+        asset = Asset.objects.select_for_update().defer(*BIG_FIELDS).get(pk=asset_id)
         current = asset.status
         if current == to or (only_from is not None and current not in only_from):
             return asset
         asset.move_to(to)
         asset.version += 1  # safe: we hold the row lock
-        asset.full_clean()
-        asset.save()
+        asset.clean_fields(exclude=[f.name for f in Asset._meta.fields if f.name not in MOVED_FIELDS])
+        asset.save(update_fields=[*MOVED_FIELDS, "updated_at"])
         AssetTransition.objects.create(asset=asset, from_status=current, to_status=to, actor=actor,
                                        reason=reason[:REASON_MAX])
         transaction.on_commit(partial(announce_asset, asset.pk, change or _change_name(current, to)))

@@ -79,7 +79,7 @@ def asset_preview(request: HtmxHttpRequest, asset_id: int) -> HttpResponse:
 @editor_required
 @require_POST
 def asset_publish(request: HtmxHttpRequest, asset_id: int, publish: bool) -> HttpResponse:
-    asset = get_object_or_404(Asset, pk=asset_id)
+    asset = get_object_or_404(Asset.objects.only("id", "title"), pk=asset_id)  # its cost must not grow with renditions
     try:
         asset = services.asset_set_published(asset_id=asset.pk, editor=request.user,  # type: ignore[arg-type]
                                               published=publish)

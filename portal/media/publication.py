@@ -64,8 +64,9 @@ def publication_request(*, asset_id: int, deleted: bool = False) -> bool:
     """After commit of a change that may move the public copy: mark it pending and queue the task.
     One small write and one broker send; nothing when the bucket already matches the intent.
     A broker outage is logged and the row stays pending: the reconciler sends it again."""
-    if not deleted:
-        asset = Asset.objects.filter(pk=asset_id).first()
+    if not deleted:  # only what the decision reads: not the thousands of rendition paths
+        asset = (Asset.objects.filter(pk=asset_id)
+                 .only("status", "visibility", "source_key", "public_key", "renditions_prefix").first())
         if asset is None:
             deleted = True
         else:
