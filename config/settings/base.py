@@ -317,8 +317,10 @@ LOGGING = {
     "filters": {"request_id": {"()": "portal.ops.proxy.RequestIdFilter"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain", "filters": ["request_id"]}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    # opensearch-py logs every request at INFO: one line per search is noise, failures stay visible.
-    "loggers": {"django_redis": {"level": "WARNING"}, "opensearch": {"level": "WARNING"}},
+    # opensearch-py and elasticsearch-py log every request at INFO (the latter also formats it as a
+    # curl command for its trace logger): one line per search is noise, failures stay visible.
+    "loggers": {"django_redis": {"level": "WARNING"}, "opensearch": {"level": "WARNING"},
+                "elasticsearch": {"level": "WARNING"}},
 }
 
 PAGE_SIZE = env.int("PORTAL_PAGE_SIZE", default=24)

@@ -4,6 +4,8 @@ of tests/search runs there too, against the real 7.10 node."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from django.apps import apps
 
@@ -14,6 +16,7 @@ if SERVER != "elasticsearch":
                 allow_module_level=True)
 
 from portal.search.backends import elasticsearch_index, get_search_backend, opensearch_index, search_chain
+from portal.search.backends.base import SearchQuery
 from portal.search.backends.elasticsearch import ElasticsearchBackend, client
 from portal.search.backends.elasticsearch_index import AssetIndex
 from portal.search.index import alias_name
@@ -58,3 +61,11 @@ def test_the_package_syncs_nothing_on_model_signals(search_index, asset_factory)
     asset_factory(title="Saved, never indexed by a signal")
     search_index.refresh()
     assert client().count(index=alias_name())["count"] == 0
+
+
+def test_a_search_logs_nothing_below_warning(search_index, caplog):
+    """elasticsearch-py logs every request at INFO and formats it as a curl command for its trace
+    logger: noise at best, and milliseconds a search (the settings quiet it, as opensearch-py)."""
+    with caplog.at_level(logging.INFO):
+        search_index.search(SearchQuery(text="anything"))
+    assert [record for record in caplog.records if record.name.startswith("elasticsearch")] == []
