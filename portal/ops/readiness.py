@@ -136,10 +136,3 @@ def readiness() -> Readiness:
         result = probe()
         _memo = (time.monotonic(), result)
         return result
-
-
-def forget() -> None:
-    """Drop the memo (tests that change a dependency's state and ask again at once)."""
-    global _memo
-    with _memo_lock:
-        _memo = None

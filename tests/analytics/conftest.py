@@ -7,13 +7,14 @@ from collections.abc import Iterator
 import pytest
 
 from portal.integrations import mongo
+from tests.resets import reset_mongo_client
 
 
 @pytest.fixture
 def mongo_db() -> Iterator[str]:
-    mongo.reset_client()
+    reset_mongo_client()
     mongo.drop_database()
     mongo.ensure_indexes()
     yield mongo.database_name()
-    mongo.reset_client()
+    reset_mongo_client()
     mongo.drop_database()

@@ -11,6 +11,7 @@ import pytest
 from django.core.management import call_command
 
 from portal.integrations import mongo
+from tests.resets import reset_mongo_client
 
 
 def test_a_test_run_writes_to_the_database_its_environment_names_and_no_other(mongo_db, settings):
@@ -24,7 +25,7 @@ def test_a_test_run_writes_to_the_database_its_environment_names_and_no_other(mo
     assert done.stdout.strip() == other
     assert mongo.find_one(mongo.EVENTS, {"_id": "from-the-other-run"}) is None  # not in this run's database
     settings.MONGODB_DATABASE = other
-    mongo.reset_client()
+    reset_mongo_client()
     try:
         assert mongo.find_one(mongo.EVENTS, {"_id": "from-the-other-run"}) is not None
     finally:
@@ -73,13 +74,13 @@ def test_a_replayed_overlapping_batch_of_inserts_adds_only_the_new_documents(mon
 def test_a_dead_server_is_one_timeout_then_refused_at_once_until_reset(settings, mongo_db):
     settings.MONGODB_URL = "mongodb://127.0.0.1:9/portal"
     settings.MONGODB_TIMEOUT_MS = 200
-    mongo.reset_client()
+    reset_mongo_client()
     with pytest.raises(mongo.MongoUnavailable, match="read failed"):
         mongo.find_one(mongo.EVENTS, {})
     with pytest.raises(mongo.MongoUnavailable, match="moments ago"):
         mongo.find_one(mongo.EVENTS, {})
     settings.MONGODB_URL = "mongodb://127.0.0.1:37017/portal"
-    mongo.reset_client()
+    reset_mongo_client()
     assert mongo.find_one(mongo.EVENTS, {}) is None
 
 

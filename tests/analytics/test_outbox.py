@@ -13,6 +13,7 @@ from portal.analytics.models import OutboxEntry
 from portal.analytics.services import event_record, outbox_ship, outbox_ship_all
 from portal.integrations import mongo
 from portal.library.models import Collection
+from tests.resets import reset_mongo_client
 
 T = TypeVar("T")
 
@@ -130,12 +131,12 @@ def test_mongodb_down_keeps_every_row_and_ships_them_all_when_back(mongo_db, set
         event_record(kind="play", asset_id=3)
     settings.MONGODB_URL = "mongodb://127.0.0.1:9/portal"
     settings.MONGODB_TIMEOUT_MS = 200
-    mongo.reset_client()
+    reset_mongo_client()
     with pytest.raises(mongo.MongoUnavailable):
         outbox_ship()
     assert OutboxEntry.objects.count() == 12
     settings.MONGODB_URL = "mongodb://127.0.0.1:37017/portal"
-    mongo.reset_client()
+    reset_mongo_client()
     assert outbox_ship_all() == 12
     assert mongo.count(mongo.EVENTS, {"asset_id": 3}) == 12
 

@@ -20,6 +20,7 @@ from portal.library.models import Kind, Status
 from portal.processing.rawmeta import MAX_DOCUMENT_BYTES, build_document, extract_raw
 from portal.processing.samples import make_photo
 from portal.processing.services import processing_run
+from tests.resets import reset_mongo_client
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -126,7 +127,7 @@ def test_processing_stores_the_complete_raw_metadata_even_while_mongodb_is_down(
         job.refresh_from_db()
         assert job.status == "succeeded"  # the outage cost the job nothing
         assert OutboxEntry.objects.filter(stream="raw_metadata").count() == 1
-    mongo.reset_client()
+    reset_mongo_client()
     outbox_ship_all()
     found = mongo.find_one(mongo.RAW_METADATA, {"asset_id": asset.pk}, sort=[("version", -1)])
     assert found is not None

@@ -9,6 +9,7 @@ from portal.analytics.services import event_record, visitor_hash
 from portal.integrations import mongo
 from portal.library.services import AssetData, CollectionData, asset_create, collection_create
 from portal.search.signals import search_performed
+from tests.resets import reset_mongo_client
 from workers.tasks import analytics as tasks
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -19,12 +20,12 @@ def test_the_ship_task_moves_the_outbox_and_waits_quietly_when_mongodb_is_down(m
         event_record(kind="download", asset_id=4)
     settings.MONGODB_URL = "mongodb://127.0.0.1:9/portal"
     settings.MONGODB_TIMEOUT_MS = 200
-    mongo.reset_client()
+    reset_mongo_client()
     assert tasks.ship() == 0
     assert "MongoDB unavailable" in caplog.text
     assert OutboxEntry.objects.count() == 3
     settings.MONGODB_URL = "mongodb://127.0.0.1:37017/portal"
-    mongo.reset_client()
+    reset_mongo_client()
     assert tasks.ship() == 3
     assert mongo.count(mongo.EVENTS, {"type": "download"}) == 3
 

@@ -12,6 +12,7 @@ from portal.core.breaker import CircuitBreaker
 from portal.integrations import mongo
 from portal.integrations.mongo.client import breaker as mongo_breaker
 from portal.jobs import progress
+from tests.resets import reset_mongo_client
 
 DEAD = "127.0.0.1:9"  # nothing listens: refused at once, like a dead server
 
@@ -89,7 +90,7 @@ def test_mongodb_reads_fail_once_then_are_refused_by_the_shared_breaker_then_rec
     live = settings.MONGODB_URL
     settings.MONGODB_URL, settings.MONGODB_TIMEOUT_MS = f"mongodb://{DEAD}/portal", 200
     settings.MONGODB_BREAKER_SECONDS = 60.0
-    mongo.reset_client()
+    reset_mongo_client()
     try:
         with pytest.raises(mongo.MongoUnavailable, match="read failed"):
             mongo.find(mongo.EVENTS, {})
@@ -98,12 +99,12 @@ def test_mongodb_reads_fail_once_then_are_refused_by_the_shared_breaker_then_rec
             mongo.count(mongo.EVENTS, {})
     finally:
         settings.MONGODB_URL = live
-        mongo.reset_client()
+        reset_mongo_client()
     settings.MONGODB_BREAKER_SECONDS = 0.0  # the cooldown is over at once: the next call is the probe
     mongo_breaker.failed()
     assert mongo.count(mongo.EVENTS, {"_id": "no-such-event"}) == 0  # the probe reached the live server...
     assert not mongo_breaker.is_open  # ...and closed the breaker
-    mongo.reset_client()
+    reset_mongo_client()
 
 
 def test_progress_publishing_pauses_on_the_shared_breaker_and_resumes(settings):

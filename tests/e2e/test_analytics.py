@@ -18,6 +18,7 @@ from portal.analytics.services import outbox_ship_all
 from portal.integrations import mongo, s3
 from portal.library.models import Asset, Kind
 from tests.factories import AssetFactory, UserFactory
+from tests.resets import reset_mongo_client
 
 pytestmark = pytest.mark.e2e
 PASSWORD = "pw-for-tests"  # tests/factories.py's UserFactory
@@ -25,7 +26,7 @@ PASSWORD = "pw-for-tests"  # tests/factories.py's UserFactory
 
 @pytest.fixture
 def clean_mongo() -> Iterator[None]:
-    mongo.reset_client()
+    reset_mongo_client()
     mongo.drop_database()
     mongo.ensure_indexes()
     yield

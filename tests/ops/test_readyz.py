@@ -13,6 +13,7 @@ from django.db import connections
 from django.test import Client
 
 from portal.ops import readiness
+from tests.resets import forget_readiness
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NAMES = {"database", "cache", "search", "mongodb", "storage"}
@@ -20,13 +21,13 @@ NAMES = {"database", "cache", "search", "mongodb", "storage"}
 
 @pytest.fixture(autouse=True)
 def _fresh_probe() -> Iterator[None]:
-    readiness.forget()
+    forget_readiness()
     yield
-    readiness.forget()
+    forget_readiness()
 
 
 def ready(client: Client) -> tuple[int, dict]:
-    readiness.forget()  # the 1 s memo would hide the change the test just made
+    forget_readiness()  # the 1 s memo would hide the change the test just made
     response = client.get("/readyz")
     assert "no-store" in response["Cache-Control"]
     return response.status_code, json.loads(response.content)

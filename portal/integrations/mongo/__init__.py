@@ -25,7 +25,6 @@ from portal.integrations.mongo.client import (
     insert_new,
     ping,
     replace,
-    reset_client,
 )
 from portal.integrations.mongo.documents import clean_document
 
@@ -49,5 +48,4 @@ __all__ = [
     "insert_new",
     "ping",
     "replace",
-    "reset_client",
 ]

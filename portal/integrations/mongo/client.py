@@ -97,15 +97,6 @@ def _client() -> pymongo.MongoClient[dict[str, Any]]:
         return client
 
 
-def reset_client() -> None:
-    """Forget the client and the breaker (tests that move settings or restart the server)."""
-    with _lock:
-        if _state["client"] is not None and _state["pid"] == os.getpid():
-            _state["client"].close()
-        _state.update(pid=None, client=None)
-    breaker.reset()
-
-
 def collection(name: str) -> Any:
     """The pymongo collection, for code inside this package and tests that set up data in bulk."""
     return _client()[database_name()][name]
