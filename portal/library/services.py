@@ -91,7 +91,7 @@ def asset_create(*, owner: User, data: AssetData) -> Asset:
     return asset
 
 
-def asset_update(*, asset_id: int, editor: User, expected_version: int, data: AssetData) -> Asset:
+def asset_update(*, asset_id: int, expected_version: int, data: AssetData) -> Asset:
     with transaction.atomic():
         asset = Asset.objects.select_for_update().get(pk=asset_id)
         if asset.version != expected_version:
@@ -115,7 +115,7 @@ def asset_set_published(*, asset_id: int, editor: User, published: bool) -> Asse
                             reason="published by an editor" if published else "unpublished by an editor")
 
 
-def asset_delete(*, asset_id: int, editor: User) -> None:
+def asset_delete(*, asset_id: int) -> None:
     with transaction.atomic():
         deleted, _ = Asset.objects.filter(pk=asset_id).delete()
         if deleted:
@@ -132,8 +132,7 @@ def collection_create(*, owner: User, data: CollectionData) -> Collection:
     return collection
 
 
-def collection_update(*, collection_id: int, editor: User, expected_version: int,
-                      data: CollectionData) -> Collection:
+def collection_update(*, collection_id: int, expected_version: int, data: CollectionData) -> Collection:
     with transaction.atomic():
         collection = Collection.objects.select_for_update().get(pk=collection_id)
         if collection.version != expected_version:
@@ -147,7 +146,7 @@ def collection_update(*, collection_id: int, editor: User, expected_version: int
     return collection
 
 
-def collection_delete(*, collection_id: int, editor: User) -> None:
+def collection_delete(*, collection_id: int) -> None:
     """Deleting a collection keeps its assets; only the grouping goes."""
     with transaction.atomic():
         deleted, _ = Collection.objects.filter(pk=collection_id).delete()

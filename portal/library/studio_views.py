@@ -50,8 +50,8 @@ def asset_edit(request: HtmxHttpRequest, asset_id: int) -> HttpResponse:
     if not form.is_valid():
         return render(request, "studio/asset_form.html", {"form": form, "asset": asset}, status=400)
     try:
-        asset = services.asset_update(asset_id=asset.pk, editor=request.user,  # type: ignore[arg-type]
-                                      expected_version=form.cleaned_data["version"] or 0, data=form.to_data())
+        asset = services.asset_update(asset_id=asset.pk, expected_version=form.cleaned_data["version"] or 0,
+                                      data=form.to_data())
     except KindFrozen as error:  # a file arrived between loading the form and saving it
         form.add_error("kind", str(error))
         return render(request, "studio/asset_form.html", {"form": form, "asset": asset}, status=400)
@@ -97,7 +97,7 @@ def asset_publish(request: HtmxHttpRequest, asset_id: int, publish: bool) -> Htt
 def asset_delete(request: HtmxHttpRequest, asset_id: int) -> HttpResponse:
     asset = get_object_or_404(Asset, pk=asset_id)
     if request.method == "POST":
-        services.asset_delete(asset_id=asset.pk, editor=request.user)  # type: ignore[arg-type]
+        services.asset_delete(asset_id=asset.pk)
         messages.success(request, f"Deleted “{asset.title}”.")
         return redirect("studio:asset_list")
     return render(request, "studio/confirm_delete.html", {"object": asset, "kind": "asset"})
@@ -124,8 +124,7 @@ def collection_form(request: HtmxHttpRequest, collection_id: int | None = None) 
         return redirect("studio:collection_list")
     try:
         collection = services.collection_update(
-            collection_id=collection.pk, editor=request.user,  # type: ignore[arg-type]
-            expected_version=form.cleaned_data["version"] or 0, data=form.to_data())
+            collection_id=collection.pk, expected_version=form.cleaned_data["version"] or 0, data=form.to_data())
     except EditConflict as conflict:
         form = CollectionForm(_with_version(request.POST, conflict.current.version))
         form.is_valid()
@@ -140,7 +139,7 @@ def collection_form(request: HtmxHttpRequest, collection_id: int | None = None) 
 def collection_delete(request: HtmxHttpRequest, collection_id: int) -> HttpResponse:
     collection = get_object_or_404(Collection, pk=collection_id)
     if request.method == "POST":
-        services.collection_delete(collection_id=collection.pk, editor=request.user)  # type: ignore[arg-type]
+        services.collection_delete(collection_id=collection.pk)
         messages.success(request, f"Deleted collection “{collection.title}”. Its assets were kept.")
         return redirect("studio:collection_list")
     return render(request, "studio/confirm_delete.html", {"object": collection, "kind": "collection"})

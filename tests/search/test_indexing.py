@@ -85,7 +85,7 @@ def test_edits_reach_the_index_through_a_real_worker(search_index, start_worker,
     wait_until(lambda: titles("puffin") == ["Puffin colony"], what="the new asset searchable")
 
     edited = library.AssetData(title="Puffin burrows", kind="image", description=data.description)
-    library.asset_update(asset_id=asset.pk, editor=editor, expected_version=2, data=edited)
+    library.asset_update(asset_id=asset.pk, expected_version=2, data=edited)
     wait_until(lambda: titles("burrows") == ["Puffin burrows"], what="the edit searchable")
 
     library.asset_set_published(asset_id=asset.pk, editor=editor, published=False)
@@ -93,7 +93,7 @@ def test_edits_reach_the_index_through_a_real_worker(search_index, start_worker,
     library.asset_set_published(asset_id=asset.pk, editor=editor, published=True)
     wait_until(lambda: titles("puffin") == ["Puffin burrows"], what="republished")
 
-    library.asset_delete(asset_id=asset.pk, editor=editor)
+    library.asset_delete(asset_id=asset.pk)
     wait_until(lambda: titles("puffin") == [], what="the deleted asset gone")
 
 

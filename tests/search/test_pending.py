@@ -41,7 +41,7 @@ def test_an_update_requested_while_the_broker_is_down_reaches_the_index_after_it
     indexed(asset)
     live_broker, settings.CELERY_BROKER_URL = settings.CELERY_BROKER_URL, DEAD_BROKER
     data = library.AssetData(title="Kestrel hovering", kind=asset.kind)
-    library.asset_update(asset_id=asset.pk, editor=editor, expected_version=asset.version, data=data)
+    library.asset_update(asset_id=asset.pk, expected_version=asset.version, data=data)
     settings.CELERY_BROKER_URL = live_broker  # the broker is back; nothing was queued meanwhile
     assert PendingIndex.objects.filter(asset_id=asset.pk).exists()
     search_index.refresh()

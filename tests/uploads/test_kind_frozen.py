@@ -52,7 +52,7 @@ def test_the_service_refuses_to_change_the_kind_of_an_asset_with_a_file(api, edi
     asset = uploaded_text(api)
     data = AssetData(title="Minutes", kind=Kind.VIDEO)
     with pytest.raises(KindFrozen):
-        asset_update(asset_id=asset.pk, editor=editor, expected_version=asset.version, data=data)
+        asset_update(asset_id=asset.pk, expected_version=asset.version, data=data)
     asset.refresh_from_db()
     assert asset.kind == Kind.DOCUMENT
 
@@ -62,7 +62,7 @@ def test_the_kind_is_frozen_while_the_file_is_on_its_way(api, editor):
     asset = Asset.objects.get(pk=ticket["asset"])
     assert asset.status == Status.UPLOADING
     with pytest.raises(KindFrozen):
-        asset_update(asset_id=asset.pk, editor=editor, expected_version=asset.version,
+        asset_update(asset_id=asset.pk, expected_version=asset.version,
                      data=AssetData(title="Minutes", kind=Kind.VIDEO))
     assert Asset.objects.get(pk=asset.pk).kind == Kind.DOCUMENT
 
