@@ -1,6 +1,7 @@
 """The optional Elasticsearch node keeps bin/stack's promises, drilled on an instance of its own
 (own var/ and ports): named, it installs and starts ready; unnamed, `up` leaves it alone; `up`
-twice is a no-op; it recovers from a crash; a busy port is reported; `down` leaves nothing."""
+twice is a no-op; it recovers from a crash; a busy port is reported; `down` leaves nothing; and
+it starts from a checkout its system user cannot enter (var/ and the build under a 0700 folder)."""
 
 from __future__ import annotations
 
@@ -108,3 +109,26 @@ def test_a_plain_down_stops_it_and_leaves_no_process(drill):
     assert pids(drill) == {}
     assert not pid_alive(started)  # a zombie awaiting its reaper counts as gone
     assert processes_using(drill["STACK_VAR_DIR"]) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the node drops root only when the stack runs as root")
+def test_it_starts_when_its_user_cannot_enter_var_or_the_build():
+    parent = Path(tempfile.mkdtemp(prefix="portal-es-0700-"))  # 0700, as a clone in root's home
+    var, build = parent / "var", parent / "build"
+    shutil.copytree(config.BUILD / "elasticsearch-dist", build / "elasticsearch-dist")  # built, not rebuilt
+    env = {**os.environ, "STACK_VAR_DIR": str(var), "STACK_BUILD_DIR": str(build),
+           "STACK_ELASTICSEARCH_PORT": str(config.PORTS.elasticsearch + SHIFT + 1),
+           "STACK_ELASTICSEARCH_TRANSPORT_PORT": str(config.PORTS.elasticsearch_transport + SHIFT + 1)}
+    outside = config.outside_for(var.resolve())
+    try:
+        result = stack_cli(env, "up", "elasticsearch")
+        assert result.returncode == 0, result.stdout + result.stderr
+        assert node(env, "/_cluster/health")["status"] == "green"
+        assert (outside / "elasticsearch" / "data").is_dir()  # the node's folder, outside the checkout
+        assert (outside / "elasticsearch-dist" / "lib").is_dir()  # and the jars it reads
+        assert stack_cli(env, "down").returncode == 0
+        assert processes_using(str(outside)) == []
+    finally:
+        stack_cli(env, "down")
+        shutil.rmtree(parent, ignore_errors=True)
+        shutil.rmtree(outside, ignore_errors=True)

@@ -4,12 +4,14 @@ Not in the default set: `bin/stack up elasticsearch` starts it. deploy/elasticse
 the Maven Central jars out as the tar distribution would (lib/, modules/<name>/); the republished
 module jars carry no descriptor or security policy, so ours are copied from deploy/elasticsearch/
 modules/. The node is started through its own Bootstrap, which refuses root: as root the stack
-runs it as a system user of its own, which owns the node's folder under var/ (config included:
-the node writes its keystore there).
+runs it as a system user of its own, which owns the node's folder (config included: the node
+writes its keystore there). That folder is Service.work_dir: under var/ when the user can reach it,
+else outside the checkout; so is a copy of the distribution when the user cannot read the built one.
 """
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import hashlib
 import json
@@ -24,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config
-from ..service import Launch, Service, StackError, chown_tree, log, run
+from ..service import Launch, Service, StackError, blocked_for, chown_tree, log, run
 
 VERSION = config.VERSIONS["ELASTICSEARCH_VERSION"]
 DEPLOY = config.ROOT / "deploy" / "elasticsearch"
@@ -87,6 +89,7 @@ class Elasticsearch(Service):
     port = config.PORTS.elasticsearch
     url = URL
     start_timeout = 120.0
+    system_user = OS_USER  # only when the stack runs as root (Service.work_dir)
 
     def installed(self) -> bool:
         try:
@@ -130,19 +133,37 @@ class Elasticsearch(Service):
 
     def prepare(self) -> None:
         # As with OpenSearch, node.lock and write.lock are OS locks that die with a killed process.
-        home = self.data_dir
+        user = run_as()  # first: work_dir asks whether this user can reach var/
+        home = self.ensure_work_dir()
         shutil.rmtree(home / "tmp", ignore_errors=True)
         for sub in ("data", "logs", "tmp", "config"):
             (home / sub).mkdir(parents=True, exist_ok=True)
         for source in (DEPLOY / "config").iterdir():  # refreshed on every start: deploy/ is the truth
             shutil.copy(source, home / "config" / source.name)
         os.chmod(home, 0o700)  # the node's own: its keystore is in config/
-        user = run_as()
         if user is not None:
             chown_tree(home, user)
+        self.dist_home(user)
+
+    def dist_home(self, user: str | None) -> Path:
+        """path.home: the built distribution, or, when the node's user cannot read it (a checkout
+        under a 0700 folder), a copy beside the node's folder outside it, refreshed after a rebuild."""
+        if user is None or blocked_for(DIST, user) is None:
+            return DIST
+        copy = config.OUTSIDE / "elasticsearch-dist"
+        with contextlib.suppress(OSError):
+            if (copy / MARKER.name).read_text() == MARKER.read_text():
+                return copy
+        partial = copy.with_name(f"{copy.name}.partial")  # renamed when complete: a killed copy never counts
+        shutil.rmtree(partial, ignore_errors=True)
+        shutil.copytree(DIST, partial)  # files 0644 and folders 0755 as built: readable, root's
+        shutil.rmtree(copy, ignore_errors=True)
+        partial.rename(copy)
+        return copy
 
     def command(self) -> Launch:
-        home = self.data_dir
+        home, user = self.work_dir, run_as()
+        dist = self.dist_home(user)
         settings = {
             "path.data": home / "data",
             "path.logs": home / "logs",
@@ -151,11 +172,11 @@ class Elasticsearch(Service):
         }
         return Launch([
             java17(), f"-Xms{config.ELASTICSEARCH_HEAP}", f"-Xmx{config.ELASTICSEARCH_HEAP}", *JVM_FLAGS,
-            f"-Des.path.home={DIST}", f"-Des.path.conf={home / 'config'}",
+            f"-Des.path.home={dist}", f"-Des.path.conf={home / 'config'}",
             f"-Djava.io.tmpdir={home / 'tmp'}", f"-XX:ErrorFile={home / 'logs' / 'hs_err_pid%p.log'}",
-            "-cp", str(DIST / "lib" / "*"), "org.elasticsearch.bootstrap.Elasticsearch",
+            "-cp", str(dist / "lib" / "*"), "org.elasticsearch.bootstrap.Elasticsearch",
             *(f"-E{key}={value}" for key, value in settings.items()),
-        ], cwd=Path(home), user=run_as())
+        ], cwd=home, user=user)
 
     def _get(self, path: str, timeout: float = 3.0) -> dict[str, Any]:
         with urllib.request.urlopen(f"{self.url}{path}", timeout=timeout) as response:
