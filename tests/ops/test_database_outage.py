@@ -48,9 +48,9 @@ def web(tmp_path: Path) -> Iterator[str]:
     try:
         for _ in range(300):
             try:
-                if requests.get(f"{base}/healthz", timeout=1).status_code == 200:
+                if requests.get(f"{base}/healthz", timeout=5).status_code == 200:
                     break
-            except requests.ConnectionError:
+            except requests.RequestException:  # not listening yet, or still importing Django
                 time.sleep(0.1)
         yield base
     finally:
