@@ -22,6 +22,8 @@ class AssetForm(forms.Form):
     featured = forms.BooleanField(required=False, help_text="Show on the home page when published.")
     share_location = forms.BooleanField(required=False, label="Share location",
                                         help_text=Asset._meta.get_field("share_location").help_text)
+    offer_original = forms.BooleanField(required=False, label="Offer the original",
+                                        help_text=Asset._meta.get_field("offer_original").help_text)
     tags = forms.CharField(required=False, max_length=1000, help_text="Separate tags with commas.")
     collections = forms.ModelMultipleChoiceField(
         queryset=Collection.objects.order_by("title"), required=False, widget=forms.CheckboxSelectMultiple,
@@ -42,6 +44,7 @@ class AssetForm(forms.Form):
         return cls(asset=asset, initial={
             "title": asset.title, "kind": asset.kind, "description": asset.description,
             "visibility": asset.visibility, "featured": asset.featured, "share_location": asset.share_location,
+            "offer_original": asset.offer_original,
             "tags": ", ".join(tag.name for tag in asset.tags.all()),
             "collections": list(asset.collections.all()), "version": asset.version,
         })
@@ -57,6 +60,7 @@ class AssetForm(forms.Form):
         return AssetData(
             title=data["title"], kind=data["kind"], description=data["description"],
             visibility=data["visibility"], featured=data["featured"], share_location=data["share_location"],
+            offer_original=data["offer_original"],
             tag_names=[name for name in data["tags"].split(",") if name.strip()],
             collection_ids=[collection.pk for collection in data["collections"]],
         )

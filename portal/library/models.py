@@ -146,6 +146,11 @@ class Asset(models.Model):
     share_location = models.BooleanField(
         default=False, help_text="Show visitors roughly where this was made (to about 1 km) and let them find it "
                                  "by place. Editors always see the exact location.")
+    # The editor's opt-in: only then does the original (with all its metadata: GPS, camera serial...)
+    # reach the public bucket and visitors' downloads; otherwise they get a copy without metadata.
+    offer_original = models.BooleanField(
+        default=False, help_text="Let visitors download the original file, with all its embedded metadata "
+                                 "(location, camera serial number...). Otherwise they get a copy without it.")
     tags = models.ManyToManyField(Tag, related_name="assets", blank=True)
     collections = models.ManyToManyField(Collection, related_name="assets", blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

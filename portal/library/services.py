@@ -30,6 +30,7 @@ class AssetData:
     visibility: str = "public"
     featured: bool = False
     share_location: bool = False
+    offer_original: bool = False
     tag_names: list[str] = field(default_factory=list)
     collection_ids: list[int] = field(default_factory=list)
 
@@ -77,6 +78,7 @@ def _apply(asset: Asset, data: AssetData) -> None:
     asset.visibility = data.visibility
     asset.featured = data.featured
     asset.share_location = data.share_location
+    asset.offer_original = data.offer_original
 
 
 def asset_create(*, owner: User, data: AssetData) -> Asset:

@@ -25,6 +25,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Cast, Concat
 from django.utils import timezone
 
 from portal.core.fragments import bump_generation
@@ -51,8 +53,9 @@ def _should_be_public(asset: Asset) -> bool:
 
 
 def _signature(asset: Asset) -> str:
-    """What a public copy is made of: a new upload or processing run changes it."""
-    return f"{asset.source_key}|{asset.renditions_prefix}"
+    """What a public copy is made of: a new upload, a processing run or offering the original
+    changes it (the reconciler computes the same text in SQL: see _stale_copies)."""
+    return f"{asset.source_key}|{asset.renditions_prefix}|{'true' if asset.offer_original else 'false'}"
 
 
 def _has_public_objects(asset: Asset, publication: Publication | None) -> bool:
@@ -66,7 +69,8 @@ def publication_request(*, asset_id: int, deleted: bool = False) -> bool:
     A broker outage is logged and the row stays pending: the reconciler sends it again."""
     if not deleted:  # only what the decision reads: not the thousands of rendition paths
         asset = (Asset.objects.filter(pk=asset_id)
-                 .only("status", "visibility", "source_key", "public_key", "renditions_prefix").first())
+                 .only("status", "visibility", "source_key", "public_key", "renditions_prefix", "offer_original")
+                 .first())
         if asset is None:
             deleted = True
         else:
@@ -141,7 +145,10 @@ class _Progress:
 
 
 def _download_name(asset: Asset) -> str:
-    return f"original{mimetypes.guess_extension(asset.source_type) or ''}"
+    """The original's name in the public folder, when the editor offers it. Otherwise no original is
+    copied (it carries the camera's metadata: GPS, serial number) and the name only anchors the folder;
+    visitors get processing's metadata-free renditions (portal.media.services.VISITOR_FILE)."""
+    return f"original{mimetypes.guess_extension(asset.source_type) or ''}" if asset.offer_original else "file"
 
 
 def _publish(asset: Asset, publication: Publication) -> bool:
@@ -158,8 +165,9 @@ def _publish(asset: Asset, publication: Publication) -> bool:
     target = publication.target_key
     directory = target.rsplit("/", 1)[0] + "/"
     # Renditions keep their relative layout, so HLS playlists' relative URIs work from the CDN.
-    pairs = [(asset.source_key, target)] + [(asset.renditions_prefix + relative, public_rendition_key(target, relative))
-                                            for relative in (asset.renditions if asset.renditions_prefix else [])]
+    pairs = [(asset.source_key, target)] if asset.offer_original else []
+    pairs += [(asset.renditions_prefix + relative, public_rendition_key(target, relative))
+              for relative in (asset.renditions if asset.renditions_prefix else [])]
     there = {info.key for info in s3.list_objects(bucket=settings.S3_PUBLIC_BUCKET, prefix=directory)}
     progress = _Progress(publication, PublicationState.COPYING, len(pairs))
     for source, key in pairs:
@@ -240,4 +248,19 @@ def publication_reconcile() -> dict[str, int]:
                    .values_list("asset_id", flat=True))
     for asset_id in waiting:
         publication_request(asset_id=asset_id)
-    return {"removed": removed, "busy": busy, "failed": failed, "requeued": len(waiting)}
+    outdated = _stale_copies()
+    for asset_id in outdated:
+        publication_request(asset_id=asset_id)
+    return {"removed": removed, "busy": busy, "failed": failed, "requeued": len(waiting),
+            "republished": len(outdated)}
+
+
+def _stale_copies(limit: int = 1000) -> list[int]:
+    """Public assets whose public copy was made from other files, or before the editor's choice about
+    the original (a copy made before `offer_original` existed holds the original and its metadata):
+    published again, a batch per run. The same text as _signature, in SQL."""
+    signature = Concat("source_key", Value("|"), "renditions_prefix", Value("|"),
+                       Cast("offer_original", CharField()), output_field=CharField())
+    return list(Asset.objects.filter(status=Status.PUBLISHED, visibility__in=[Visibility.PUBLIC, Visibility.UNLISTED])
+                .exclude(source_key="").exclude(public_key="").annotate(signature=signature)
+                .exclude(publication__copied_from=F("signature")).order_by("pk").values_list("pk", flat=True)[:limit])

@@ -13,7 +13,8 @@ from django.conf import settings
 
 from portal.integrations import cdn, s3
 from portal.jobs import broker
-from portal.library.models import Asset
+from portal.library.models import Asset, Kind
+from portal.library.policy import can_edit
 
 log = logging.getLogger(__name__)
 PURGE_TASK = "media.purge_cdn"  # workers/tasks/media.py
@@ -44,15 +45,41 @@ def cdn_purge_later(*, keys: list[str]) -> None:
             cdn.purge(key)
 
 
-def media_url(*, asset: Asset, download: bool = False) -> str | None:
-    """The URL to play or download an asset's file. Call only after the viewer's permission check."""
+# What visitors get as "the file" when the editor does not offer the original: processing's own
+# re-encodes, written without metadata (Pillow saves no EXIF or XMP; ffmpeg runs with
+# -map_metadata -1). Video has none (visitors stream its HLS renditions, also without metadata),
+# documents neither (offered, or not downloadable by visitors).
+VISITOR_FILE: dict[str, str] = {Kind.IMAGE: "large.jpg", Kind.AUDIO: "preview.m4a"}
+
+
+def visitor_file(asset: Asset) -> str | None:
+    relative = VISITOR_FILE.get(asset.kind)
+    return relative if relative and asset.rendition_key(relative) else None
+
+
+def sees_original(user: object, asset: Asset) -> bool:
+    """Editors and the asset's owner get the original itself; visitors only when the editor offers it."""
+    return can_edit(user, asset) or getattr(user, "pk", None) == asset.owner_id  # type: ignore[arg-type]
+
+
+def can_download(*, asset: Asset, full: bool) -> bool:
+    return asset.has_file and (full or asset.offer_original or visitor_file(asset) is not None)
+
+
+def media_url(*, asset: Asset, download: bool = False, full: bool = False) -> str | None:
+    """The URL to play or download an asset's file. Call only after the viewer's permission check.
+    `full`: the viewer may have the original (editors); visitors get it only if the editor offers
+    it, else the metadata-free copy (VISITOR_FILE), or None."""
     if not asset.has_file:
         return None
-    if asset.is_public_media and asset.public_key and not download:
-        return cdn.url(asset.public_key)
-    return s3.presigned_get(bucket=settings.S3_PRIVATE_BUCKET, key=asset.source_key,
-                            expires_s=settings.PRIVATE_URL_SECONDS,
-                            filename=asset.original_filename or "download", inline=not download)
+    if full or asset.offer_original:
+        if asset.is_public_media and asset.public_key and asset.offer_original and not download:
+            return cdn.url(asset.public_key)
+        return s3.presigned_get(bucket=settings.S3_PRIVATE_BUCKET, key=asset.source_key,
+                                expires_s=settings.PRIVATE_URL_SECONDS,
+                                filename=asset.original_filename or "download", inline=not download)
+    relative = visitor_file(asset)
+    return rendition_url(asset=asset, relative=relative) if relative else None
 
 
 def rendition_url(*, asset: Asset, relative: str) -> str | None:

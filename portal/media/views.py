@@ -13,14 +13,14 @@ from portal.library.models import Asset
 from portal.library.selectors import asset_detail
 from portal.media.hls import playlist_for_viewer
 from portal.media.models import Publication
-from portal.media.services import media_url
+from portal.media.services import media_url, sees_original
 
 
 @never_cache
 @require_GET
 def download(request: HtmxHttpRequest, slug: str) -> HttpResponse:
     asset = asset_detail(viewer=request.user, slug=slug)
-    url = media_url(asset=asset, download=True) if asset else None
+    url = media_url(asset=asset, download=True, full=sees_original(request.user, asset)) if asset else None
     if url is None:
         raise Http404("No such file")
     return HttpResponseRedirect(url)

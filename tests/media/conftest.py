@@ -31,11 +31,13 @@ def video(media_files) -> bytes:
 
 @pytest.fixture
 def asset_with_file(settings: Any, video: bytes) -> FileAsset:
-    """An asset whose original is really in the private bucket (as a finalized upload leaves it)."""
+    """An asset whose original is really in the private bucket (as a finalized upload leaves it).
+    Offered to visitors by default: these tests are about the copy; test_metadata.py about the choice."""
 
     def make(*, status: str = Status.READY, visibility: str = Visibility.PUBLIC, body: bytes = video,
-             filename: str = "film.mp4", **fields: Any) -> Asset:
-        asset: Asset = AssetFactory(kind=Kind.VIDEO, status=status, visibility=visibility, **fields)
+             filename: str = "film.mp4", offer_original: bool = True, **fields: Any) -> Asset:
+        asset: Asset = AssetFactory(kind=Kind.VIDEO, status=status, visibility=visibility,
+                                    offer_original=offer_original, **fields)
         key = f"originals/{asset.pk}/{uuid.uuid4().hex}"
         s3.put(bucket=settings.S3_PRIVATE_BUCKET, key=key, body=body, content_type="video/mp4")
         Asset.objects.filter(pk=asset.pk).update(source_key=key, source_size=len(body), source_type="video/mp4",

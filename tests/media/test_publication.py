@@ -49,7 +49,8 @@ def public_copy(settings, asset: Asset) -> s3.ObjectInfo | None:
 
 def edit_form(asset: Asset, **changes: str) -> dict[str, object]:
     return {"title": asset.title, "kind": asset.kind, "description": "", "visibility": asset.visibility,
-            "tags": "", "version": asset.version, **changes}
+            "tags": "", "version": asset.version, **({"offer_original": "on"} if asset.offer_original else {}),
+            **changes}
 
 
 def test_publishing_puts_a_copy_in_the_public_bucket_under_an_unguessable_key(settings, published, video):

@@ -10,16 +10,27 @@ from django.utils.safestring import SafeString
 from portal.integrations import cdn
 from portal.library.models import Asset
 from portal.media.models import Publication
+from portal.media.services import can_download, public_rendition_key, sees_original
 from portal.media.services import media_url as build_media_url
-from portal.media.services import public_rendition_key
 from portal.media.services import rendition_url as build_rendition_url
 
 register = template.Library()
 
 
-@register.simple_tag
-def media_url(asset: Asset) -> str:
-    return build_media_url(asset=asset) or ""
+def _full(context: template.Context, asset: Asset) -> bool:
+    request = context.get("request")
+    return request is not None and sees_original(request.user, asset)
+
+
+@register.simple_tag(takes_context=True)
+def media_url(context: template.Context, asset: Asset) -> str:
+    """The file to play or show: the original for editors (and when offered), else a copy without metadata."""
+    return build_media_url(asset=asset, full=_full(context, asset)) or ""
+
+
+@register.simple_tag(takes_context=True)
+def downloadable(context: template.Context, asset: Asset) -> bool:
+    return can_download(asset=asset, full=_full(context, asset))
 
 
 @register.simple_tag
