@@ -112,7 +112,8 @@ def test_a_plain_down_stops_it_and_leaves_no_process(drill):
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="the node drops root only when the stack runs as root")
-def test_it_starts_when_its_user_cannot_enter_var_or_the_build():
+def test_it_starts_when_its_user_cannot_enter_var_or_the_build(drill):
+    assert stack_cli(drill, "up", "elasticsearch").returncode == 0  # built (run alone, this test builds it)
     parent = Path(tempfile.mkdtemp(prefix="portal-es-0700-"))  # 0700, as a clone in root's home
     var, build = parent / "var", parent / "build"
     shutil.copytree(config.BUILD / "elasticsearch-dist", build / "elasticsearch-dist")  # built, not rebuilt
