@@ -21,6 +21,7 @@ CDN_PORT = 8650
 def own_cdn() -> Iterator[str]:
     config.VAR.mkdir(exist_ok=True)
     var = Path(tempfile.mkdtemp(prefix="cdn-test-", dir=config.VAR))
+    os.chmod(var, 0o755)  # noqa: S103 - nginx's workers keep their cache under it
     inherited = {k: v for k, v in os.environ.items() if not k.startswith("STACK_") and k != "LB"}
     env = {**inherited, "STACK_VAR_DIR": str(var), "STACK_BUILD_DIR": str(config.BUILD),
            "STACK_CDN_PORT": str(CDN_PORT)}

@@ -99,3 +99,11 @@ def test_an_unreachable_folder_stops_up_at_once_naming_it_and_the_fix(checkout: 
     assert "STACK_OUTSIDE_DIR" in result.stderr
     assert "was not ready after" not in result.stderr, "refused before starting, not after a timeout"
     assert not list((checkout.root / "var-other").glob("run/*.pid"))
+
+
+def test_down_drops_nginx_caches_outside_the_checkout_and_keeps_the_database(checkout: Checkout) -> None:
+    outside = config.outside_for(checkout.root / "var")
+    assert (outside / "nginx").exists()
+    assert checkout.stack("down", "nginx").returncode == 0
+    assert not (outside / "nginx").exists()
+    assert (outside / "postgres" / "data" / "PG_VERSION").exists()

@@ -4,6 +4,7 @@ balancer in front of the portal's instances (TLS with a certificate made here by
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import string
 import urllib.request
@@ -93,6 +94,14 @@ class Nginx(Service):
         run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "825", "-subj", f"/CN={config.HOST}",
              "-addext", f"subjectAltName=IP:{config.HOST},DNS:localhost", "-keyout", str(key), "-out", str(cert)])
         key.chmod(0o600)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        super().stop(timeout)
+        # Caches and temporary files only: outside the checkout they would outlive its var/.
+        if self.work_dir != self.data_dir:
+            shutil.rmtree(self.work_dir, ignore_errors=True)
+            with contextlib.suppress(OSError):
+                config.OUTSIDE.rmdir()  # when nothing else of this stack is there
 
     def command(self) -> Launch:
         return Launch(["nginx", "-p", str(self.data_dir), "-c", str(self.conf_file), "-e", str(self.log_file)])
