@@ -27,6 +27,7 @@ test: setup
 	DJANGO_ENV=test $(PY) manage.py collectstatic --noinput -v0
 	$(MAKE) lint
 	DJANGO_ENV=test STACK_SKIP_UP=1 $(PY) -m pytest $(PYTEST_ARGS)
+	$(MAKE) test-es
 
 # tests/search again with Elasticsearch 7.10 as the engine (the search port's second one): its client
 # lives in .venv-es (bin/venv-es), its node is the stack's optional `elasticsearch` server.
