@@ -122,3 +122,20 @@ def test_a_copy_made_before_the_choice_existed_is_replaced_by_the_reconciler(set
     original = s3.read(bucket=settings.S3_PRIVATE_BUCKET, key=asset.source_key, max_bytes=10 * 1024 * 1024)
     assert original not in public_bodies(settings, asset).values()
     assert Publication.objects.get(asset=asset).copied_from.endswith("|false")
+
+
+def test_a_visitor_streams_a_video_from_its_renditions_and_never_gets_the_original(
+        settings, client, editor, asset_with_file):
+    asset = asset_with_file(offer_original=False, owner=editor)
+    prefix = f"renditions/{asset.pk}/1/"
+    for relative in ("hls/master.m3u8", "hls/v0/seg0.ts"):
+        s3.put(bucket=settings.S3_PRIVATE_BUCKET, key=prefix + relative, body=b"#EXTM3U\n", content_type="text/plain")
+    Asset.objects.filter(pk=asset.pk).update(renditions_prefix=prefix, renditions=["hls/master.m3u8", "hls/v0/seg0.ts"],
+                                             media={"hls": {"master": "hls/master.m3u8"}})
+    asset = published(Asset.objects.get(pk=asset.pk), editor)
+    page = client.get(asset.get_absolute_url()).content.decode()
+    master = cdn.url(asset.public_key.rsplit("/", 1)[0] + "/r/hls/master.m3u8")
+    assert f'<source src="{master}" type="application/vnd.apple.mpegurl">' in page
+    assert asset.source_key not in page
+    assert "/download/" not in page  # no original to download, and no copy of a video
+    assert client.get(f"/assets/{asset.slug}/download/").status_code == 404
