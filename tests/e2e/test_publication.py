@@ -44,7 +44,7 @@ def log_in(page: Page, live_server: LiveServer, user: User, path: str) -> None:
 
 @pytest.mark.parametrize("javascript", [True, False], ids=["htmx", "no-js"])
 def test_the_editor_sees_publishing_then_up_to_date(browser, live_server: LiveServer, editor_user: User,
-                                                   ready_video: Asset, javascript: bool):
+                                                   ready_video: Asset, javascript: bool, tmp_path):
     context = browser.new_context(java_script_enabled=javascript)
     page = context.new_page()
     edit = f"/studio/assets/{ready_video.pk}/edit/"
@@ -52,13 +52,13 @@ def test_the_editor_sees_publishing_then_up_to_date(browser, live_server: LiveSe
     page.get_by_role("button", name="Publish").click()
     panel = page.locator("#publication-panel")
     expect(panel).to_contain_text("Publishing… waiting for a worker.")
-    page.screenshot(path=f"/tmp/h2-publication-pending-{'js' if javascript else 'nojs'}.png", full_page=True)
+    page.screenshot(path=tmp_path / "publication-pending.png", full_page=True)
 
     publication_run(asset_id=ready_video.pk)  # the worker's part
     if not javascript:
         page.reload()
     expect(panel).to_contain_text("Public copy up to date", timeout=10_000)  # htmx polls once a second
-    page.screenshot(path=f"/tmp/h2-publication-done-{'js' if javascript else 'nojs'}.png", full_page=True)
+    page.screenshot(path=tmp_path / "publication-done.png", full_page=True)
     ready_video.refresh_from_db()
     assert ready_video.public_key
     context.close()
