@@ -199,15 +199,6 @@ S3_CORS_ORIGINS = env.list("S3_CORS_ORIGINS", default=["http://127.0.0.1:8000", 
 # public bucket; the reconciler removes any whose asset may not be public, every N seconds.
 MEDIA_PUBLIC_PREFIX = env.str("MEDIA_PUBLIC_PREFIX", default="assets/")
 MEDIA_RECONCILE_SECONDS = env.float("MEDIA_RECONCILE_SECONDS", default=300.0)
-STORAGES["default"] = {
-    "BACKEND": "storages.backends.s3.S3Storage",
-    "OPTIONS": {
-        "bucket_name": S3_PRIVATE_BUCKET, "endpoint_url": S3_ENDPOINT_URL, "region_name": S3_REGION,
-        "access_key": S3_ACCESS_KEY_ID, "secret_key": S3_SECRET_ACCESS_KEY, "addressing_style": "path",
-        "signature_version": "s3v4", "default_acl": None, "querystring_auth": True, "querystring_expire": 300,
-        "file_overwrite": False,
-    },
-}
 
 # Uploads: per-kind size limits (MiB), pinned in each presigned policy and checked again on finalize.
 UPLOAD_MAX_MB = {
@@ -221,6 +212,23 @@ UPLOAD_PART_SIZE_MB = env.int("UPLOAD_PART_SIZE_MB", default=16)
 UPLOAD_POLICY_SECONDS = env.int("UPLOAD_POLICY_SECONDS", default=900)
 UPLOAD_ABANDONED_HOURS = env.int("UPLOAD_ABANDONED_HOURS", default=24)
 PRIVATE_URL_SECONDS = min(env.int("PRIVATE_URL_SECONDS", default=300), 300)  # never longer than 5 minutes
+# Files go through django-storages (portal/integrations/s3.py makes one S3Storage per bucket from
+# these): private media by URLs signed for PRIVATE_URL_SECONDS, public media by URLs on the CDN.
+# Keys are ours and a re-run rewrites the same keys, so saving overwrites rather than renames.
+_S3_OPTIONS = {
+    "endpoint_url": S3_ENDPOINT_URL, "region_name": S3_REGION, "access_key": S3_ACCESS_KEY_ID,
+    "secret_key": S3_SECRET_ACCESS_KEY, "addressing_style": "path", "signature_version": "s3v4",
+    "default_acl": None, "file_overwrite": True,
+}
+_CDN = urlsplit(CDN_BASE_URL)
+STORAGES["default"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+    **_S3_OPTIONS, "bucket_name": S3_PRIVATE_BUCKET, "querystring_auth": True,
+    "querystring_expire": PRIVATE_URL_SECONDS,
+}}
+STORAGES["public"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
+    **_S3_OPTIONS, "bucket_name": S3_PUBLIC_BUCKET, "querystring_auth": False,
+    "custom_domain": f"{_CDN.netloc}{_CDN.path.rstrip('/')}", "url_protocol": f"{_CDN.scheme}:",
+}}
 
 # Celery: Redis as broker and result store. The visibility timeout outlasts the longest task,
 # so a slow task is never handed to a second worker while the first still runs it.

@@ -10,15 +10,15 @@ from __future__ import annotations
 import logging
 import urllib.error
 import urllib.request
-from urllib.parse import quote
 
-from django.conf import settings
+from portal.integrations import s3
 
 log = logging.getLogger(__name__)
 
 
 def url(key: str) -> str:
-    return f"{settings.CDN_BASE_URL.rstrip('/')}/{quote(key)}"
+    """The CDN URL of a public-bucket object (CDN_BASE_URL + key), built by its storage."""
+    return s3.public_url(key)
 
 
 def purge(key: str) -> bool:
