@@ -146,14 +146,34 @@ def query_counts() -> dict[str, list[int]]:
 
 
 @contextlib.contextmanager
-def web_server() -> Iterator[str]:
-    """The Procfile's web process on a free loopback port; stopped on exit, Ctrl-C or SIGTERM."""
+def web_server() -> Iterator[tuple[str, int]]:
+    """The Procfile's web process on a free loopback port, and its process group (the master's pid);
+    stopped on exit, Ctrl-C or SIGTERM."""
     port = free_port()
     server = gunicorn("browse-gunicorn", port)
     try:
-        yield f"http://{HOST}:{port}"
+        yield f"http://{HOST}:{port}", server.pid
     finally:
         stop(server)
+
+
+def group_cpu_seconds(pgid: int) -> float:
+    """CPU time (user + system) a process group has used so far: its live members, plus the
+    children its leader has reaped (recycled workers). Other work on the machine slows the
+    requests/s of both URLs, but hardly moves this."""
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()  # from field 3, state
+        except OSError:
+            continue
+        if int(fields[2]) == pgid:  # pgrp
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+            if int(entry.name) == pgid:
+                ticks += int(fields[13]) + int(fields[14])  # cutime, cstime: the reaped workers
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def worker_restarts(log: Path) -> int:
@@ -221,9 +241,12 @@ def redis_use(url: str, requests: int) -> RedisUse:
 class WrkResult:
     rps: float
     errors: int
+    requests: int = 0
+    server_cpu_s: float = 0.0  # what the web processes spent serving them
 
 
-def wrk(url: str, *, seconds: int, connections: int) -> WrkResult:
+def wrk(url: str, *, seconds: int, connections: int, server: int = 0) -> WrkResult:
+    cpu_before = group_cpu_seconds(server) if server else 0.0
     argv = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", url]
     output = subprocess.run(argv, capture_output=True, text=True, check=True, timeout=seconds + 30).stdout
     rps = re.search(r"^Requests/sec:\s+([\d.]+)", output, re.MULTILINE)
@@ -233,10 +256,13 @@ def wrk(url: str, *, seconds: int, connections: int) -> WrkResult:
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
     statuses = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
     errors = sum(map(int, sockets.groups())) if sockets else 0
-    return WrkResult(rps=float(rps.group(1)), errors=errors + (int(statuses.group(1)) if statuses else 0))
+    done = re.search(r"^\s*(\d+) requests in", output, re.MULTILINE)
+    return WrkResult(rps=float(rps.group(1)), errors=errors + (int(statuses.group(1)) if statuses else 0),
+                     requests=int(done.group(1)) if done else 0,
+                     server_cpu_s=group_cpu_seconds(server) - cpu_before if server else 0.0)
 
 
-def throughput(base: str, *, rounds: int, seconds: int, connections: int) -> dict[str, list[WrkResult]]:
+def throughput(base: str, server: int, *, rounds: int, seconds: int, connections: int) -> dict[str, list[WrkResult]]:
     """Alternate the two URLs so drift (CPU boost, a neighbour's job) hits both alike."""
     paths = ("/healthz", "/browse/")
     for path in paths:  # warm every worker and thread: imports, templates, connection pools
@@ -244,7 +270,7 @@ def throughput(base: str, *, rounds: int, seconds: int, connections: int) -> dic
     results: dict[str, list[WrkResult]] = {path: [] for path in paths}
     for _ in range(rounds):
         for path in paths:
-            results[path].append(wrk(base + path, seconds=seconds, connections=connections))
+            results[path].append(wrk(base + path, seconds=seconds, connections=connections, server=server))
     return results
 
 
@@ -281,6 +307,11 @@ def print_throughput(results: dict[str, list[WrkResult]], *, seconds: int, conne
     ratio = medians["/browse/"] / medians["/healthz"]
     verdict = "meets" if ratio >= GOAL_RATIO else "BELOW"
     print(f"   ratio browse/healthz = {ratio:.2f}  ({verdict} the goal of >= {GOAL_RATIO})")
+    cpu = {path: 1e6 * sum(r.server_cpu_s for r in runs) / max(1, sum(r.requests for r in runs))
+           for path, runs in results.items()}
+    print(f"   CPU per request in the web processes: /healthz {cpu['/healthz']:.0f} µs, "
+          f"/browse/ {cpu['/browse/']:.0f} µs; healthz/browse = {cpu['/healthz'] / cpu['/browse/']:.2f} "
+          "(little moved by other work on the machine)")
     print(f"   gunicorn worker restarts (max_requests) during the load test: {restarts}")
 
 
@@ -315,12 +346,12 @@ def main() -> None:
     cache.clear()
     print_queries(query_counts())  # leaves ASSET_COUNTS[-1] listed assets for the server
 
-    with web_server() as base:
+    with web_server() as (base, server):
         for _ in range(3):  # fill the fragment and facet cache: from here on every request is warm
             http_get(f"{base}/browse/")
         print_redis(redis_use(f"{base}/browse/", args.redis_requests), args.redis_requests)
         restarts_before = worker_restarts(GUNICORN_LOG)
-        results = throughput(base, rounds=args.rounds, seconds=args.seconds, connections=args.connections)
+        results = throughput(base, server, rounds=args.rounds, seconds=args.seconds, connections=args.connections)
         restarts = worker_restarts(GUNICORN_LOG) - restarts_before
         print_throughput(results, seconds=args.seconds, connections=args.connections, restarts=restarts)
     connection.close()
