@@ -11,14 +11,15 @@ import logging
 
 from django.conf import settings
 
+from portal.core.tasks import QUEUE_OF, TaskName
 from portal.integrations import cdn, s3
 from portal.jobs import broker
 from portal.library.models import Asset, Kind
 from portal.library.policy import can_edit
 
 log = logging.getLogger(__name__)
-PURGE_TASK = "media.purge_cdn"  # workers/tasks/media.py
-PURGE_QUEUE = "interactive"
+PURGE_TASK = str(TaskName.PURGE_CDN)
+PURGE_QUEUE = str(QUEUE_OF[TaskName.PURGE_CDN])
 
 
 def public_prefix(asset_id: int) -> str:

@@ -19,6 +19,7 @@ from django.conf import settings
 from django.db import transaction
 
 from portal.analytics.services import raw_metadata_enqueue
+from portal.core.tasks import Queue
 from portal.integrations import s3
 from portal.jobs.errors import IllegalJobTransition
 from portal.jobs.models import Job
@@ -33,7 +34,7 @@ from portal.processing.rawmeta import build_document
 log = logging.getLogger(__name__)
 # Quick work someone is waiting for goes to `interactive`; transcoding to `media`.
 QUEUE_FOR_KIND: dict[str, str] = {
-    Kind.IMAGE: "interactive", Kind.DOCUMENT: "interactive", Kind.VIDEO: "media", Kind.AUDIO: "media",
+    Kind.IMAGE: Queue.INTERACTIVE, Kind.DOCUMENT: Queue.INTERACTIVE, Kind.VIDEO: Queue.MEDIA, Kind.AUDIO: Queue.MEDIA,
 }
 
 

@@ -41,7 +41,8 @@ def clip(transactional_db: None, tmp_path: Path) -> Asset:
     key = f"originals/test-{uuid.uuid4().hex}"
     s3.put(bucket=settings.S3_PRIVATE_BUCKET, key=key, body=wav.read_bytes(), content_type="audio/wav")
     return AssetFactory(kind=Kind.AUDIO, title="Tuning tone", source_key=key, source_size=wav.stat().st_size,  # type: ignore[no-any-return]
-                        source_type="audio/wav", original_filename="tone.wav")
+                        source_type="audio/wav", original_filename="tone.wav",
+                        offer_original=True)  # no AAC preview here: visitors hear the original the editor offers
 
 
 def wait_for(condition, seconds: float = 30) -> None:  # type: ignore[no-untyped-def]

@@ -30,9 +30,12 @@ def video(media_files) -> bytes:
 
 
 @pytest.fixture
-def asset_with_file(settings: Any, video: bytes) -> FileAsset:
+def asset_with_file(settings: Any, video: bytes) -> Iterator[FileAsset]:
     """An asset whose original is really in the private bucket (as a finalized upload leaves it).
-    Offered to visitors by default: these tests are about the copy; test_metadata.py about the choice."""
+    Offered to visitors by default: these tests are about the copy; test_metadata.py about the choice.
+    Its originals and renditions are removed afterwards: the bucket is the session's, and the upload
+    cleanup tests expect it empty."""
+    made: list[int] = []
 
     def make(*, status: str = Status.READY, visibility: str = Visibility.PUBLIC, body: bytes = video,
              filename: str = "film.mp4", offer_original: bool = True, **fields: Any) -> Asset:
@@ -43,9 +46,13 @@ def asset_with_file(settings: Any, video: bytes) -> FileAsset:
         Asset.objects.filter(pk=asset.pk).update(source_key=key, source_size=len(body), source_type="video/mp4",
                                                  original_filename=filename)
         asset.refresh_from_db()
+        made.append(asset.pk)
         return asset
 
-    return make
+    yield make
+    for pk in made:
+        for prefix in (f"originals/{pk}/", f"renditions/{pk}/"):
+            s3.delete_prefix(bucket=settings.S3_PRIVATE_BUCKET, prefix=prefix)
 
 
 @pytest.fixture(autouse=True)

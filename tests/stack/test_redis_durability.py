@@ -7,7 +7,8 @@ import os
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -37,11 +38,22 @@ def own_redis() -> Iterator[dict[str, str]]:
         shutil.rmtree(var, ignore_errors=True)
 
 
+def wait_for(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        assert time.monotonic() < deadline, "the append-only file never got the writes"
+        time.sleep(0.1)
+
+
 def test_a_queued_task_and_a_key_survive_sigkill_and_restart(own_redis: dict[str, str]) -> None:
     client = redis.Redis(host=config.HOST, port=PORT, db=14)
     client.lpush("media", b'{"task": "processing.run", "args": [42]}')  # what Celery's broker queue holds
     client.set("jobs:last", "42")
     client.close()
+    # appendfsync everysec: a write reaches the file within about a second (Redis may hold it up to two
+    # while a background fsync runs); what the file holds is what a SIGKILL cannot take away.
+    var = Path(own_redis["STACK_VAR_DIR"])
+    wait_for(lambda: any(b"jobs:last" in path.read_bytes() for path in var.rglob("*.aof")))
 
     assert stack_cli(own_redis, "kill", "redis").returncode == 0  # SIGKILL: no shutdown save
     recovered = stack_cli(own_redis, "up", "redis")
