@@ -67,13 +67,19 @@ def queue_names() -> list[str]:
 
 
 @contextmanager
-def _connection() -> Iterator[Connection]:
-    """A connection from kombu's pool for the current CELERY_BROKER_URL: a request that queues a task
-    reuses an open one (a new connection per send cost each request a handshake; the editor's
-    publish sends two). A connection that died with the broker is re-opened by send_task's retry."""
+def _connection(*, pooled: bool = True) -> Iterator[Connection]:
+    """A connection for the current CELERY_BROKER_URL. Pooled (kombu's pool) for sends: a request that
+    queues a task reuses an open one (a new connection per send cost each request a handshake; the
+    editor's publish sends two), and one that died with the broker is re-opened by send_task's retry.
+    Broadcasts (ping, revoke) do not retry, so they take a fresh one: a pooled connection made before
+    Redis restarted would fail them once."""
     conn = celery_app().connection_for_write(settings.CELERY_BROKER_URL, connect_timeout=TIMEOUT_S)
-    with pools.connections[conn].acquire(block=True, timeout=TIMEOUT_S) as pooled:
-        yield pooled
+    if not pooled:
+        with conn:
+            yield conn
+        return
+    with pools.connections[conn].acquire(block=True, timeout=TIMEOUT_S) as from_pool:
+        yield from_pool
 
 
 def enqueue(*, job_id: int, queue: str, task_id: str) -> None:
@@ -105,7 +111,7 @@ def revoke(*, task_id: str) -> None:
     half-written rendition; a running job sees its cancellation at its next progress report
     (services.job_progress returns False) and stops cleanly.
     """
-    with _connection() as conn:
+    with _connection(pooled=False) as conn:
         celery_app().control.revoke(task_id, connection=conn)
 
 
@@ -184,7 +190,7 @@ def task_ids_held(*, queues: Sequence[str]) -> dict[str, set[str] | None]:
 def workers_answering(timeout: float = TIMEOUT_S) -> list[str]:
     """Names of the workers that answer a ping within the timeout (waits the whole timeout)."""
     try:
-        with _connection() as conn:
+        with _connection(pooled=False) as conn:
             replies = celery_app().control.ping(timeout=timeout, connection=conn)
     except BROKER_ERRORS as error:
         raise BrokerUnavailable(str(error)) from error

@@ -87,7 +87,7 @@ def test_honcho_runs_release_then_brings_every_procfile_process_up_from_the_envi
             stream = answer(f"http://127.0.0.1:{STREAM_PORT}/healthz") == 200
             flower = answer(f"http://127.0.0.1:{FLOWER_PORT}/workers") == 401
             if ready and stream and flower:
-                with broker._connection() as conn:
+                with broker._connection(pooled=False) as conn:
                     replies = broker.celery_app().control.ping(timeout=1, connection=conn) or []
                 nodes |= {name.split("@")[0] for reply in replies for name in reply}
                 if set(QUEUE_NODES) <= nodes:

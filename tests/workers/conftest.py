@@ -103,7 +103,7 @@ class Worker:
 
     def answers(self) -> bool:
         assert self.alive(), f"worker {self.name} exited with {self.proc.returncode}\n{self.tail()}"
-        with broker._connection() as conn:
+        with broker._connection(pooled=False) as conn:  # a ping does not retry a pooled connection Redis dropped
             replies = broker.celery_app().control.ping(destination=[self.name], timeout=0.5, connection=conn)
         return any(self.name in reply for reply in replies or [])
 

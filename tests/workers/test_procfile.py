@@ -71,7 +71,7 @@ def test_each_procfile_worker_runs_and_consumes_only_its_queue_at_its_concurrenc
     stats: dict = {}
     deadline = time.monotonic() + 60  # a busy two-core machine: ask again until every node answered
     while time.monotonic() < deadline and not (set(names) <= set(queues) and set(names) <= set(stats)):
-        with broker._connection() as conn:
+        with broker._connection(pooled=False) as conn:
             inspect = broker.celery_app().control.inspect(destination=names, timeout=5, connection=conn)
             queues.update(inspect.active_queues() or {})
             stats.update(inspect.stats() or {})
