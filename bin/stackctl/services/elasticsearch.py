@@ -14,24 +14,19 @@ from __future__ import annotations
 import contextlib
 import glob
 import hashlib
-import json
 import os
 import pwd
 import shutil
-import subprocess
-import time
-import urllib.request
-from collections import deque
 from pathlib import Path
-from typing import Any
 
 from .. import config
-from ..service import Launch, Service, StackError, blocked_for, chown_tree, log, run
+from ..service import Launch, StackError, blocked_for, chown_tree, log, run
+from .searchnode import SearchNode
 
 VERSION = config.VERSIONS["ELASTICSEARCH_VERSION"]
 DEPLOY = config.ROOT / "deploy" / "elasticsearch"
 DIST = config.BUILD / "elasticsearch-dist"
-MARKER = DIST / "installed"  # written last: a half-finished build never counts as installed
+MARKER = DIST / "installed"  # SearchNode.marker; the copy outside a 0700 checkout compares it
 OS_USER = os.environ.get("STACK_ELASTICSEARCH_USER", "portal-es")
 URL = f"http://{config.HOST}:{config.PORTS.elasticsearch}"
 
@@ -84,18 +79,13 @@ def run_as() -> str | None:
     return OS_USER
 
 
-class Elasticsearch(Service):
+class Elasticsearch(SearchNode):
+    pinned_version, deploy, dist, maven_version_property = VERSION, DEPLOY, DIST, "es.version"
     name = "elasticsearch"
     port = config.PORTS.elasticsearch
     url = URL
     start_timeout = 120.0
     system_user = OS_USER  # only when the stack runs as root (Service.work_dir)
-
-    def installed(self) -> bool:
-        try:
-            return MARKER.read_text().strip() == build_fingerprint()
-        except OSError:
-            return False
 
     def install(self) -> None:
         if shutil.which("mvn") is None:
@@ -103,7 +93,7 @@ class Elasticsearch(Service):
         java17()
         shutil.rmtree(DIST, ignore_errors=True)  # jars of another version would share the classpath
         log(f"elasticsearch: building Elasticsearch {VERSION} with Maven into {DIST} (~60 MB on the first build)")
-        self._maven("package")
+        self.maven("package")
         for module in sorted((DEPLOY / "modules").iterdir()):
             if not (DIST / "modules" / module.name).is_dir():
                 raise StackError(f"elasticsearch: maven left no jars for module {module.name}")
@@ -113,23 +103,7 @@ class Elasticsearch(Service):
         for sub in ("bin", "plugins"):
             (DIST / sub).mkdir(exist_ok=True)
         shutil.rmtree(DIST / "build", ignore_errors=True)
-        MARKER.write_text(build_fingerprint() + "\n")
-
-    def _maven(self, *goals: str) -> None:
-        """Run Maven, logging how far the download got every few seconds instead of its raw output."""
-        argv = ["mvn", "-B", "-f", str(DEPLOY / "pom.xml"), f"-Des.version={VERSION}", f"-Ddist.dir={DIST}", *goals]
-        tail: deque[str] = deque(maxlen=60)
-        downloaded, last_report = 0, time.monotonic()
-        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as maven:
-            assert maven.stdout is not None
-            for line in maven.stdout:
-                tail.append(line.rstrip())
-                downloaded += "Downloaded from" in line
-                if time.monotonic() - last_report > 5:
-                    log(f"elasticsearch: maven still working, {downloaded} files downloaded so far")
-                    last_report = time.monotonic()
-        if maven.returncode != 0:
-            raise StackError(f"elasticsearch: maven failed ({maven.returncode}): {' '.join(argv)}\n" + "\n".join(tail))
+        self.mark_installed()
 
     def prepare(self) -> None:
         # As with OpenSearch, node.lock and write.lock are OS locks that die with a killed process.
@@ -178,18 +152,5 @@ class Elasticsearch(Service):
             *(f"-E{key}={value}" for key, value in settings.items()),
         ], cwd=home, user=user)
 
-    def _get(self, path: str, timeout: float = 3.0) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.url}{path}", timeout=timeout) as response:
-            body: dict[str, Any] = json.load(response)
-            return body
-
-    def ready(self) -> bool:
-        # A timed-out wait answers 408, which urlopen raises: the caller counts that as "not yet".
-        health = self._get("/_cluster/health?wait_for_status=yellow&timeout=1s")
-        return health.get("status") in ("yellow", "green")
-
-    def version(self) -> str:
-        try:
-            return str(self._get("/")["version"]["number"])
-        except OSError:  # stopped: report what is built
-            return VERSION
+    def fingerprint(self) -> str:
+        return build_fingerprint()

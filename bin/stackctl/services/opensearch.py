@@ -10,21 +10,15 @@ no data directory to chown.
 from __future__ import annotations
 
 import hashlib
-import json
 import shutil
-import subprocess
-import time
-import urllib.request
-from collections import deque
-from typing import Any
 
 from .. import config
-from ..service import Launch, Service, StackError, log
+from ..service import Launch, StackError, log
+from .searchnode import SearchNode
 
 VERSION = config.VERSIONS["OPENSEARCH_VERSION"]
 DEPLOY = config.ROOT / "deploy" / "opensearch"
 DIST = config.BUILD / "opensearch-dist"
-MARKER = DIST / "installed"  # written last: a half-finished build never counts as installed
 
 # What the distribution's launcher would add to jvm.options, minus what only matters in production.
 JVM_FLAGS = [
@@ -52,17 +46,12 @@ def build_fingerprint() -> str:
     return f"{VERSION} {digest.hexdigest()[:16]}"
 
 
-class OpenSearch(Service):
+class OpenSearch(SearchNode):
+    pinned_version, deploy, dist, maven_version_property = VERSION, DEPLOY, DIST, "opensearch.version"
     name = "opensearch"
     port = config.PORTS.opensearch
     url = config.URLS["SEARCH_URL"]
     start_timeout = 120.0
-
-    def installed(self) -> bool:
-        try:
-            return MARKER.read_text().strip() == build_fingerprint()
-        except OSError:
-            return False
 
     def install(self) -> None:
         for tool in ("mvn", "java"):
@@ -71,26 +60,8 @@ class OpenSearch(Service):
         # Jars of another version left in lib/ would end up on the same classpath.
         shutil.rmtree(DIST, ignore_errors=True)
         log(f"opensearch: building OpenSearch {VERSION} with Maven into {DIST} (the first build downloads ~50 MB)")
-        self._maven("package")
-        MARKER.write_text(build_fingerprint() + "\n")
-
-    def _maven(self, *goals: str) -> None:
-        """Run Maven, logging how far the download got every few seconds instead of its raw output."""
-        argv = ["mvn", "-B", "-f", str(DEPLOY / "pom.xml"),
-                f"-Dopensearch.version={VERSION}", f"-Ddist.dir={DIST}", *goals]
-        tail: deque[str] = deque(maxlen=60)
-        downloaded = 0
-        last_report = time.monotonic()
-        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True) as maven:
-            assert maven.stdout is not None
-            for line in maven.stdout:
-                tail.append(line.rstrip())
-                downloaded += "Downloaded from" in line
-                if time.monotonic() - last_report > 5:
-                    log(f"opensearch: maven still working, {downloaded} files downloaded so far")
-                    last_report = time.monotonic()
-        if maven.returncode != 0:
-            raise StackError(f"opensearch: maven failed ({maven.returncode}): {' '.join(argv)}\n" + "\n".join(tail))
+        self.maven("package")
+        self.mark_installed()
 
     def prepare(self) -> None:
         # No lock file to remove after a SIGKILL: node.lock and the shards' write.lock are OS locks that die
@@ -115,19 +86,5 @@ class OpenSearch(Service):
             *(f"{key}={value}" for key, value in settings.items()),
         ])
 
-    def _get(self, path: str, timeout: float = 3.0) -> dict[str, Any]:
-        with urllib.request.urlopen(f"{self.url}{path}", timeout=timeout) as response:
-            body: dict[str, Any] = json.load(response)
-            return body
-
-    def ready(self) -> bool:
-        # A timed-out wait answers 408, which urlopen raises: the caller counts that as "not yet".
-        health = self._get("/_cluster/health?wait_for_status=yellow&timeout=1s")
-        return health.get("status") in ("yellow", "green")
-
-    def version(self) -> str:
-        try:
-            return str(self._get("/")["version"]["number"])
-        except OSError:  # stopped: report what is built
-            return VERSION
-
+    def fingerprint(self) -> str:
+        return build_fingerprint()
