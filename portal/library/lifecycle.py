@@ -13,6 +13,7 @@ from collections.abc import Collection, Sequence
 from functools import partial
 
 from django.db import transaction
+from django.dispatch import Signal
 
 from portal.accounts.models import User
 from portal.core.fragments import bump_generation
@@ -26,15 +27,18 @@ MOVED_FIELDS = ("status", "version", "published_at")  # all a move writes
 BIG_FIELDS = ("renditions", "media", "attributes")
 
 
-def announce_asset(asset_id: int, change: str) -> None:
-    """Tell the subscribers (search, media, processing, analytics). send_robust: one receiver's
-    exception must not skip the others (an unpublished asset left findable because the media
-    receiver raised before search's ran)."""
+def announce(signal: Signal, sender: type, change: str, **ids: int) -> None:
+    """Bump the content generation and tell the subscribers (search, media, processing, analytics).
+    send_robust: one receiver's exception must not skip the others (an unpublished asset left
+    findable because the media receiver raised before search's ran)."""
     bump_generation()
-    for receiver, result in asset_changed.send_robust(sender=Asset, asset_id=asset_id, change=change):
+    for receiver, result in signal.send_robust(sender=sender, change=change, **ids):
         if isinstance(result, Exception):
-            log.error("asset_changed receiver %r failed for asset %s (%s)", receiver, asset_id, change,
-                      exc_info=result)
+            log.error("%s receiver %r failed for %s (%s)", sender.__name__, receiver, ids, change, exc_info=result)
+
+
+def announce_asset(asset_id: int, change: str) -> None:
+    announce(asset_changed, Asset, change, asset_id=asset_id)
 
 
 def _change_name(current: str, to: str) -> str:

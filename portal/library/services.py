@@ -13,9 +13,8 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from portal.accounts.models import User
-from portal.core.fragments import bump_generation
 from portal.library.errors import EditConflict, KindFrozen
-from portal.library.lifecycle import announce_asset, asset_transition
+from portal.library.lifecycle import announce, announce_asset, asset_transition
 from portal.library.models import Asset, Collection, Status, Tag
 from portal.library.signals import collection_changed
 
@@ -48,12 +47,7 @@ def unique_slug(text: str, max_length: int = 200) -> str:
 
 
 def _announce_collection(collection_id: int, change: str) -> None:
-    bump_generation()
-    for receiver, result in collection_changed.send_robust(sender=Collection, collection_id=collection_id,
-                                                           change=change):
-        if isinstance(result, Exception):  # one receiver's failure must not skip the others
-            log.error("collection_changed receiver %r failed for collection %s (%s)", receiver, collection_id,
-                      change, exc_info=result)
+    announce(collection_changed, Collection, change, collection_id=collection_id)
 
 
 def tags_for_names(names: Iterable[str]) -> list[Tag]:

@@ -184,7 +184,6 @@ def _publish(asset: Asset, publication: Publication) -> bool:
         Publication.objects.filter(pk=publication.pk).update(
             copied_from=signature, target_key="", target_from="", updated_at=timezone.now())
         transaction.on_commit(bump_generation)  # cached cards and pages pick up the CDN URLs
-    publication.refresh_from_db()
     _remove(asset.pk, publication=publication, keep=directory)  # an earlier token's copy
     return True
 

@@ -9,6 +9,7 @@ from django.views.decorators.http import require_GET
 
 from portal.accounts.decorators import editor_required
 from portal.core.http import HtmxHttpRequest
+from portal.library.lifecycle import BIG_FIELDS
 from portal.library.models import Asset
 from portal.library.selectors import asset_detail
 from portal.media.hls import playlist_for_viewer
@@ -45,6 +46,7 @@ def hls_playlist(request: HtmxHttpRequest, slug: str, relative: str) -> HttpResp
 @require_GET
 def publication(request: HtmxHttpRequest, asset_id: int) -> HttpResponse:
     """The publication panel alone: the studio's asset page polls it while the task works."""
-    asset = get_object_or_404(Asset, pk=asset_id)
+    # Polled every second while the task works: not the big columns (a video's rendition paths).
+    asset = get_object_or_404(Asset.objects.defer(*BIG_FIELDS), pk=asset_id)
     context = {"asset": asset, "publication": Publication.objects.filter(asset_id=asset.pk).first()}
     return render(request, "media/_publication.html", context)

@@ -9,7 +9,7 @@ from dataclasses import replace
 from typing import TypeVar
 
 from portal.library.models import Collection, Kind, Tag
-from portal.search.backends import search_chain
+from portal.search.backends import get_search_backend, search_chain
 from portal.search.backends.base import Bucket, Hit, SearchQuery, SearchReader, SearchResults, SearchUnavailable
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,7 @@ def _first_answer(ask: Callable[[SearchReader], T], what: str) -> tuple[T, str]:
         try:
             return ask(backend), backend.name
         except SearchUnavailable as error:
-            log.warning("%s answered by %s: %s", what, last.name, error)
+            log.warning("%s: %s failed (%s), asking the next", what, backend.name, error)
     return ask(last), last.name  # PostgreSQL: if it is down too, the page's own 503 handling applies
 
 
@@ -49,5 +49,5 @@ def search_run(*, query: SearchQuery) -> SearchResults:
 def search_suggest(*, text: str, limit: int = 8) -> tuple[list[Hit], str]:
     """Suggestions for what was typed so far, and the name of the backend that answered."""
     if not text.strip():
-        return [], search_chain()[0].name
+        return [], get_search_backend().name
     return _first_answer(lambda backend: backend.suggest(text, limit=limit), "suggestions")

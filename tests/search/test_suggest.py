@@ -8,6 +8,7 @@ import pytest
 
 from portal.search.queries import suggest_body
 from portal.search.selectors import search_suggest
+from tests.search.engine import SERVER
 
 pytestmark = pytest.mark.django_db
 
@@ -19,7 +20,8 @@ def lanterns(asset_factory, indexed):
 
 
 def titles(text: str) -> list[str]:
-    hits, _source = search_suggest(text=text)
+    hits, source = search_suggest(text=text)
+    assert source == SERVER  # the engine's query answered, not the PostgreSQL fallback
     return [hit.title for hit in hits]
 
 
@@ -35,6 +37,7 @@ def test_words_in_the_titles_order_rank_first(lanterns):
 
 
 def test_whole_words_are_highlighted_and_no_total_is_counted(lanterns):
-    hits, _source = search_suggest(text="pap")
+    hits, source = search_suggest(text="pap")
+    assert source == SERVER
     assert [hit.title_html for hit in hits] == ["<mark>Paper</mark> lantern festival"]
     assert suggest_body("pap", limit=8)["track_total_hits"] is False
