@@ -32,12 +32,20 @@ def _on_asset_saved_or_deleted(sender: Any, instance: Any, **kwargs: Any) -> Non
 
 def _on_asset_relations_changed(sender: Any, instance: Any, action: str, reverse: bool, pk_set: Any,
                                 **kwargs: Any) -> None:
+    if action == "pre_clear" and reverse:  # a tag or collection emptied: post_clear names no assets
+        _record(list(instance.assets.values_list("pk", flat=True)))
+        return
     if action not in ("post_add", "post_remove", "post_clear"):
         return
     if not reverse:
         _record([instance.pk])
     elif pk_set:  # a tag or collection gained or lost these assets
         _record(pk_set)
+
+
+def _on_group_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
+    # Deleting a tag or collection removes its link rows without an m2m_changed signal.
+    _record(list(instance.assets.values_list("pk", flat=True)))
 
 
 def _on_asset_changed(sender: Any, asset_id: int, change: str, **kwargs: Any) -> None:
@@ -56,9 +64,9 @@ class SearchConfig(AppConfig):
     label = "search"
 
     def ready(self) -> None:
-        from django.db.models.signals import m2m_changed, post_delete, post_save  # noqa: PLC0415
+        from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete  # noqa: PLC0415
 
-        from portal.library.models import Asset  # noqa: PLC0415
+        from portal.library.models import Asset, Collection, Tag  # noqa: PLC0415
         from portal.library.signals import asset_changed, collection_changed  # noqa: PLC0415
 
         asset_changed.connect(_on_asset_changed, dispatch_uid="search.index_asset")
@@ -68,3 +76,6 @@ class SearchConfig(AppConfig):
         for through in (Asset.tags.through, Asset.collections.through):
             m2m_changed.connect(_on_asset_relations_changed, sender=through,
                                 dispatch_uid=f"search.pending_{through._meta.model_name}")
+        for group in (Tag, Collection):
+            pre_delete.connect(_on_group_deleted, sender=group,
+                               dispatch_uid=f"search.pending_{group._meta.model_name}_deleted")

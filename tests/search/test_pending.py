@@ -72,7 +72,14 @@ def test_the_record_commits_with_the_change_or_not_at_all(asset_factory, editor)
     assert seen_inside == [True]
     assert not PendingIndex.objects.filter(asset_id=asset.pk).exists()
     with transaction.atomic():
-        asset.tags.create(slug="wading", name="wading")  # a relation change is recorded too
+        tag = asset.tags.create(slug="wading", name="wading")  # a relation change is recorded too
+    assert PendingIndex.objects.filter(asset_id=asset.pk).exists()
+    PendingIndex.objects.all().delete()
+    tag.assets.clear()  # from the tag's side: Django's post_clear carries no asset ids
+    assert PendingIndex.objects.filter(asset_id=asset.pk).exists()
+    tag.assets.add(asset)
+    PendingIndex.objects.all().delete()
+    tag.delete()  # its link rows go without an m2m_changed signal
     assert PendingIndex.objects.filter(asset_id=asset.pk).exists()
 
 
