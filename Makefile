@@ -23,6 +23,8 @@ run: setup
 	@echo "Portal at http://$(HOST):$(PORT)/  (Ctrl-C to stop; 'bin/stack down' stops the servers)"
 	HOST=$(HOST) PORT=$(PORT) bin/dev
 
+# The suite runs against two of every tier (SCALE=2): the tests that take one away need the second.
+test: export SCALE ?= 2
 test: setup
 	DJANGO_ENV=test $(PY) manage.py collectstatic --noinput -v0
 	$(MAKE) lint

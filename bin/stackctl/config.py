@@ -74,6 +74,9 @@ PORTS = Ports()
 
 # LB=1: `up` also starts two gunicorn instances, a stream process and nginx's balancer servers.
 LB = os.environ.get("LB", "") not in ("", "0")
+# SCALE=2: `up` also starts the second instance of every tier (search node, database replica, Redis
+# replica with sentinels, a second worker host); `make test` runs with it.
+SCALE = int(os.environ.get("SCALE", "1") or 1)
 # The balancer connects to its upstreams from this loopback address, so the instances can tell
 # it apart from any other local client (FORWARDED_ALLOW_IPS): only it may set X-Forwarded-*.
 LB_SOURCE_ADDRESS = os.environ.get("STACK_LB_SOURCE_ADDRESS", "127.0.0.2")

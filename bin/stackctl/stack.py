@@ -32,12 +32,19 @@ REGISTRY = {
     "nginx": "Nginx",
 }
 LB_ONLY = frozenset({"web1", "web2", "stream"})
+# SCALE=2: the second instance of each tier beside the first (issue "two of every tier"); each tier's
+# module adds its names here and to REGISTRY.
+SCALE_ONLY: frozenset[str] = frozenset()
 # Started only when named (`bin/stack up elasticsearch`); a plain `down` stops them, status lists them when running.
 OPTIONAL = frozenset({"elasticsearch"})
 
 
 def known() -> list[str]:
-    return [name for name in REGISTRY if config.LB or name not in LB_ONLY]
+    return [
+        name
+        for name in REGISTRY
+        if (config.LB or name not in LB_ONLY) and (config.SCALE >= 2 or name not in SCALE_ONLY)
+    ]
 
 
 def default() -> list[str]:
@@ -50,6 +57,7 @@ def services(names: list[str] | None = None) -> list[Service]:
     unknown = set(names or []) - set(known_names)
     if unknown:
         hint = " (web1, web2 and stream need LB=1)" if unknown & LB_ONLY else ""
+        hint += " (second instances need SCALE=2)" if unknown & SCALE_ONLY else ""
         raise StackError(f"unknown server(s): {', '.join(sorted(unknown))}; known: {', '.join(known_names)}{hint}")
     chosen = [name for name in known_names if not names or name in names]
     found = []
