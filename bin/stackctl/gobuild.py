@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import time
 from pathlib import Path
 
-from .service import StackError, log
+from .service import StackError, run_with_progress
 
 # Hermetic go: never download a toolchain, never stamp our repository's git state into
 # the binary, no C compiler needed (the SQLite driver is pure Go). Caches stay the
@@ -25,17 +23,16 @@ def go_binary() -> str:
 
 
 def go_run_verbose(argv: list[str], *, cwd: Path, label: str, env: dict[str, str] | None = None) -> None:
-    """Run `go build -v`/`go install -v`, logging every 10 s so a cold compile visibly moves."""
-    started = last = time.monotonic()
-    count, tail = 0, [""]
-    with subprocess.Popen(argv, cwd=cwd, env={**os.environ, **GO_ENV, **(env or {})}, stdout=subprocess.PIPE,
-                          stderr=subprocess.STDOUT, text=True) as process:
-        assert process.stdout is not None
-        for line in process.stdout:  # -v prints one package per line as it is compiled
-            count += 1
-            tail = [*tail[-40:], line.rstrip()]
-            if time.monotonic() - last > 10:
-                last = time.monotonic()
-                log(f"{label}: {count} packages compiled ({last - started:.0f}s), now {line.strip()}")
-    if process.returncode != 0:
-        raise StackError(f"{label}: `{' '.join(argv)}` failed ({process.returncode})\n" + "\n".join(tail))
+    """Run `go build -v`/`go install -v` (-v prints one package per line as it is compiled)."""
+    run_with_progress(argv, cwd=cwd, label=label, env={**GO_ENV, **(env or {})}, unit="packages compiled")
+
+
+def writable_copy(module_dir: Path, dest: Path) -> Path:
+    """A copy of a module's source we may build in: the module cache is read-only, go refuses
+    overlays into it, and make writes its objects beside the sources."""
+    shutil.copytree(module_dir, dest)
+    for root, _dirs, files in os.walk(dest):
+        os.chmod(root, 0o700)
+        for name in files:
+            os.chmod(os.path.join(root, name), 0o600)
+    return dest

@@ -253,6 +253,25 @@ def run(argv: list[str], *, user: str | None = None, cwd: Path | None = None,
     return result.stdout
 
 
+def run_with_progress(argv: list[str], *, cwd: Path, label: str, env: dict[str, str] | None = None,
+                      unit: str = "steps") -> None:
+    """Run a long build step that prints a line per unit of work (a package compiled, a file built),
+    logging every 10 s so a cold build visibly moves; on failure raise with the last lines."""
+    started = last = time.monotonic()
+    count, tail = 0, [""]
+    with subprocess.Popen(argv, cwd=cwd, env={**os.environ, **(env or {})}, stdout=subprocess.PIPE,
+                          stderr=subprocess.STDOUT, text=True) as process:
+        assert process.stdout is not None
+        for line in process.stdout:
+            count += 1
+            tail = [*tail[-40:], line.rstrip()]
+            if time.monotonic() - last > 10:
+                last = time.monotonic()
+                log(f"{label}: {count} {unit} ({last - started:.0f}s), now {line.strip()[:120]}")
+    if process.returncode != 0:
+        raise StackError(f"{label}: `{' '.join(argv)}` failed ({process.returncode})\n" + "\n".join(tail))
+
+
 def blocked_for(path: Path, user: str) -> Path | None:
     """The first existing folder on the way to `path` that `user` may not enter (no search
     permission for it as owner, group member or other), or None when nothing blocks it."""

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from .. import config
-from ..gobuild import GO_ENV, go_binary, go_run_verbose
+from ..gobuild import GO_ENV, go_binary, go_run_verbose, writable_copy
 from ..service import Launch, Service, StackError, log, run
 
 MODULE = "github.com/FerretDB/FerretDB"
@@ -66,12 +66,7 @@ class FerretDB(Service):
         log(f"ferretdb: built {binary.name} in {time.monotonic() - started:.0f}s")
 
     def _writable_source(self, module_dir: Path, source: Path) -> Path:
-        # The module cache is read-only and go refuses overlays into it: build a copy.
-        shutil.copytree(module_dir, source)
-        for root, _dirs, files in os.walk(source):
-            os.chmod(root, 0o700)
-            for name in files:
-                os.chmod(os.path.join(root, name), 0o600)
+        writable_copy(module_dir, source)
         # build/version embeds *.txt and panics at start when version.txt is missing,
         # which it is outside FerretDB's own release tooling.
         (source / "build" / "version" / "version.txt").write_text(self.pinned + "\n")

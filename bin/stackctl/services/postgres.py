@@ -13,12 +13,13 @@ import signal
 import subprocess
 from pathlib import Path
 
-from .. import config
+from .. import config, pgvector
 from ..service import Launch, Service, chown_tree, pid_alive, run
 
 MAJOR = config.VERSIONS["POSTGRES_MAJOR"]
 PG_BIN = Path(f"/usr/lib/postgresql/{MAJOR}/bin")
 OS_USER = "postgres"
+EXTENSIONS = ("pg_trgm", "unaccent", "vector")  # vector: pgvector, built by bin/stackctl/pgvector.py
 
 
 class Postgres(Service):
@@ -34,7 +35,13 @@ class Postgres(Service):
         return self.work_dir / "data"
 
     def installed(self) -> bool:
-        return (PG_BIN / "postgres").exists()
+        return (PG_BIN / "postgres").exists() and pgvector.installed(MAJOR)
+
+    def install(self) -> None:
+        """The server is Debian's package; what is built is pgvector, into that server."""
+        pgvector.install(MAJOR)
+        if self.running():  # no restart needed: CREATE EXTENSION loads the new library
+            self._create_extensions()
 
     def prepare(self) -> None:
         os.chmod(self.ensure_work_dir(), 0o755)  # noqa: S103 - the postgres user must traverse it
@@ -92,10 +99,15 @@ class Postgres(Service):
         )
         if self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'").strip() != "1":
             self.psql(f"CREATE DATABASE {db} OWNER {user}")
-        # Extensions need a superuser to create; template1 gives them to test databases too.
-        for database in ("template1", db):
-            self.psql("CREATE EXTENSION IF NOT EXISTS pg_trgm; CREATE EXTENSION IF NOT EXISTS unaccent;",
-                      database=database)
+        self._create_extensions()
+
+    def _create_extensions(self) -> None:
+        # Extensions need a superuser to create (pgvector is not a trusted extension); template1
+        # gives them to test databases too.
+        for database in ("template1", config.PG_DB):
+            if self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'").strip() == "1":
+                self.psql("".join(f"CREATE EXTENSION IF NOT EXISTS {name}; " for name in EXTENSIONS),
+                          database=database)
 
     def psql(self, sql: str, database: str = "postgres") -> str:
         return run([str(PG_BIN / "psql"), "-h", str(self.cluster), "-p", str(self.port), "-U", OS_USER,
