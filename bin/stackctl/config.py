@@ -52,6 +52,11 @@ def port(name: str, default: int) -> int:
 class Ports:
     postgres: int = port("STACK_PG_PORT", 15432)
     redis: int = port("STACK_REDIS_PORT", 16379)
+    # SCALE=2: the Redis replica and the three sentinels that fail the master over to it.
+    redis_replica: int = port("STACK_REDIS_REPLICA_PORT", 16380)
+    sentinel1: int = port("STACK_SENTINEL1_PORT", 26380)
+    sentinel2: int = port("STACK_SENTINEL2_PORT", 26381)
+    sentinel3: int = port("STACK_SENTINEL3_PORT", 26382)
     memcached: int = port("STACK_MEMCACHED_PORT", 21211)
     opensearch: int = port("STACK_OPENSEARCH_PORT", 19200)
     opensearch_transport: int = port("STACK_OPENSEARCH_TRANSPORT_PORT", 19300)
@@ -92,6 +97,10 @@ S3_PUBLIC_BUCKET = os.environ.get("S3_PUBLIC_BUCKET", "portal-public")
 S3_PRIVATE_BUCKET = os.environ.get("S3_PRIVATE_BUCKET", "portal-private")
 OPENSEARCH_HEAP = os.environ.get("STACK_OPENSEARCH_HEAP", "768m")
 ELASTICSEARCH_HEAP = os.environ.get("STACK_ELASTICSEARCH_HEAP", "512m")
+# Sentinel (SCALE=2): the name the sentinels know the master by, and how long it must be silent
+# before they fail it over (Redis's own default, 30 s: the suite's brief Redis restarts stay below it).
+SENTINEL_MASTER = os.environ.get("STACK_SENTINEL_MASTER", "portal")
+SENTINEL_DOWN_AFTER_MS = int(os.environ.get("STACK_SENTINEL_DOWN_AFTER_MS", "30000"))
 
 URLS = {
     "DATABASE_URL": f"postgres://{PG_USER}:{PG_PASSWORD}@{HOST}:{PORTS.postgres}/{PG_DB}",

@@ -20,6 +20,11 @@ from .service import Service, StackError, log
 REGISTRY = {
     "postgres": "Postgres",
     "redis": "Redis",
+    # SCALE=2: a replica of redis and three sentinels watching the pair (services/redis.py).
+    "redis-replica": "redis.RedisReplica",
+    "sentinel1": "redis.Sentinel1",
+    "sentinel2": "redis.Sentinel2",
+    "sentinel3": "redis.Sentinel3",
     "memcached": "Memcached",
     "opensearch": "OpenSearch",
     "elasticsearch": "Elasticsearch",
@@ -34,7 +39,7 @@ REGISTRY = {
 LB_ONLY = frozenset({"web1", "web2", "stream"})
 # SCALE=2: the second instance of each tier beside the first (issue "two of every tier"); each tier's
 # module adds its names here and to REGISTRY.
-SCALE_ONLY: frozenset[str] = frozenset()
+SCALE_ONLY: frozenset[str] = frozenset({"redis-replica", "sentinel1", "sentinel2", "sentinel3"})
 # Started only when named (`bin/stack up elasticsearch`); a plain `down` stops them, status lists them when running.
 OPTIONAL = frozenset({"elasticsearch"})
 
