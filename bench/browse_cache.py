@@ -50,6 +50,7 @@ BENCH_CACHE_URL = os.environ.get("BENCH_CACHE_URL", "redis://127.0.0.1:16379/60"
 django_setup(BENCH_DB, CACHE_URL=BENCH_CACHE_URL, CACHE_KEY_PREFIX="bench")
 
 import redis  # noqa: E402
+from django.conf import settings  # noqa: E402
 from django.core.cache import cache  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test import Client  # noqa: E402
@@ -62,7 +63,7 @@ from portal.library.models import Asset, Collection, Kind, Status, Tag, Visibili
 
 ASSET_COUNTS = (10, 200)
 GOAL_RATIO = 0.6
-GOAL_ROUND_TRIPS = 1
+GOAL_ROUND_TRIPS = 1  # at most: a page a process remembers asks for the generation once per trust window
 # Sent once per new Redis connection (redis-py's handshake), not per request.
 CONNECTION_SETUP = {"SELECT", "CLIENT", "HELLO", "AUTH"}
 GUNICORN_LOG = log_path("browse-gunicorn")
@@ -287,11 +288,12 @@ def print_queries(rows: dict[str, list[int]]) -> None:
 def print_redis(use: RedisUse, requests: int) -> None:
     total = sum(use.per_request.values())
     detail = ", ".join(f"{name} {n:.2f}" for name, n in use.per_request.items()) or "none"
-    verdict = "meets" if abs(total - GOAL_ROUND_TRIPS) < 0.005 else "MISSES"
+    verdict = "meets" if total <= GOAL_ROUND_TRIPS + 0.005 else "MISSES"
     print(f"\n2. Redis round trips per warm /browse/ request ({requests} sequential requests): {total:.2f}")
     print(f"   {detail}; largest MGET: {use.mget_keys} keys; "
           f"plus {use.setup} connection set-up commands (SELECT; once per new connection)")
-    print(f"   {verdict} the design goal of exactly {GOAL_ROUND_TRIPS} (one MGET)")
+    print(f"   {verdict} the design goal of at most {GOAL_ROUND_TRIPS} (one MGET; none while the process trusts "
+          "its last generation, PAGE_MEMO_TRUST_SECONDS)")
 
 
 def print_throughput(results: dict[str, list[WrkResult]], *, seconds: int, connections: int, restarts: int) -> None:
@@ -340,11 +342,13 @@ def main() -> None:
     print(f"server:  gunicorn -c config/gunicorn.py: {conf['workers']} workers x {conf['threads']} threads "
           f"({conf['worker_class']}), max_requests {conf['max_requests']} + up to {conf['max_requests_jitter']}; "
           "DEBUG off; "
-          f"database {BENCH_DB}, cache {BENCH_CACHE_URL}")
+          f"database {BENCH_DB}, cache {BENCH_CACHE_URL}; page memo {settings.PAGE_MEMO_PAGES} pages per process, "
+          f"generation trusted {settings.PAGE_MEMO_TRUST_SECONDS:g} s")
 
     database_recreate(BENCH_DB)
     cache.clear()
     print_queries(query_counts())  # leaves ASSET_COUNTS[-1] listed assets for the server
+    bump_generation()  # the clears above removed it; a live site has one from its first write
 
     with web_server() as (base, server):
         for _ in range(3):  # fill the fragment and facet cache: from here on every request is warm

@@ -105,6 +105,12 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # Cache: Redis through django-redis, or Memcached when CACHE_URL says memcached://.
 # A dead cache server must never take a page down: errors are logged and ignored.
 CACHE_TIMEOUT = env.int("CACHE_TIMEOUT", default=3600)
+# Anonymous pages each web process keeps in memory, stamped with the content generation
+# (portal/core/pagecache.py); 0 turns the memo off. ~20-60 KB each. The process trusts the generation it
+# last read for PAGE_MEMO_TRUST_SECONDS: a visitor may see a page that old after a write (as with the
+# balancer's microcache); 0 asks the cache server on every hit.
+PAGE_MEMO_PAGES = env.int("PAGE_MEMO_PAGES", default=256)
+PAGE_MEMO_TRUST_SECONDS = env.float("PAGE_MEMO_TRUST_SECONDS", default=1.0)
 
 
 def cache_settings(url: str) -> dict[str, dict[str, object]]:

@@ -16,6 +16,9 @@ SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # hashing cost is not what tests measure
 
+# Writes show on a visitor's very next request (tests/library/test_caching.py); the trust window has its
+# own tests (tests/core/test_page_memo.py).
+PAGE_MEMO_TRUST_SECONDS = 0.0
 TEST_DATABASE = env.str("DJANGO_TEST_DATABASE", default="test_portal")
 CACHES = cache_settings(env.str("CACHE_URL", default="redis://127.0.0.1:16379/1"))
 SEARCH_INDEX_PREFIX = env.str("SEARCH_INDEX_PREFIX", default=TEST_DATABASE)

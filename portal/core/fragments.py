@@ -13,6 +13,7 @@ cached page is one cache call, and a dead cache server is a miss, not an error.
 from __future__ import annotations
 
 import hashlib
+import time
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -33,8 +34,11 @@ def bump_generation() -> None:
     """Called (on commit) by every write a visitor could see; old values go stale at once."""
     try:
         cache.incr(GENERATION_KEY)
-    except ValueError:  # first write ever, or the key was evicted
-        cache.add(GENERATION_KEY, 1, timeout=None)
+    except ValueError:  # first write ever, or the key was flushed or evicted
+        # Seeded from the clock, not 1: a generation must never come back after a reset, or a value
+        # stamped before it (a page memo in a web process, a fragment that outlived the key) would
+        # pass for fresh again.
+        cache.add(GENERATION_KEY, time.time_ns(), timeout=None)  # no writer outpaces 10⁹ a second
         cache.incr(GENERATION_KEY)
 
 
@@ -55,6 +59,12 @@ class RequestCache:
             self.generation = found.get(GENERATION_KEY, 0)
         self.values.update({key: found[key] for key in wanted if key in found})
         self.loaded.update(wanted)
+
+    def current_generation(self) -> int | None:
+        """The content generation (one round trip, shared with the request's later reads); None when
+        the cache has none or cannot answer."""
+        self.preload(())
+        return self.generation or None
 
     def get(self, key: str) -> Any:
         """The fresh value for key, or _MISS when absent or built from an older generation."""

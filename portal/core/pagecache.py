@@ -6,10 +6,17 @@ the top of the stack, like Django's own per-site cache: a hit is one cache round
 session, auth, CSRF or template work at all. Anyone with a session (signed-in users, editors)
 skips this layer and gets fragment-cached pages instead, so nothing per-user is ever stored
 under a shared key. Views opt in with @cache_page_for_anonymous(vary_on).
+
+Each web process also remembers the pages it served last (PageMemo), stamped with the generation:
+a hit then reads only the generation from the cache server (a few bytes) instead of the whole page,
+and deserialises nothing. Invalidation stays exact: a bump makes every memo stale on its next read.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections import OrderedDict
 from collections.abc import Callable
 from functools import lru_cache
 from typing import Any
@@ -20,7 +27,7 @@ from django.urls import Resolver404, URLResolver, get_resolver, get_urlconf
 from django.urls.resolvers import ResolverMatch
 from django.utils.cache import patch_vary_headers
 
-from portal.core.fragments import fragment_key, is_miss, request_cache
+from portal.core.fragments import RequestCache, fragment_key, is_miss, request_cache
 
 ViewFunc = Callable[..., HttpResponse]
 VaryOn = Callable[..., tuple[object, ...]]
@@ -78,28 +85,87 @@ def _page_key(request: HttpRequest) -> str | None:
     return fragment_key(f"page:{match.url_name}", *vary_on(request, *match.args, **match.kwargs), htmx, known_target)
 
 
+Page = tuple[bytes, list[tuple[str, str]]]
+
+
+class PageMemo:
+    """The pages this process served last, each stamped with the generation it was built from, and
+    the generation itself, trusted for `trust_seconds` after the cache server last confirmed it.
+
+    Within that window a hit sends nothing to the cache server: it is as stale as the balancer's own
+    one-second microcache (deploy/nginx), and only for visitors without a session: editors never
+    come through here. 0 asks the cache server on every hit (one small GET). Bounded, least
+    recently used out first; gthread workers share it, hence the lock."""
+
+    def __init__(self, size: int, trust_seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.size = size
+        self.trust_seconds = trust_seconds
+        self.clock = clock
+        self.pages: OrderedDict[str, tuple[int, Page]] = OrderedDict()
+        self.lock = threading.Lock()
+        self.confirmed: tuple[int, float] | None = None  # (generation, when the cache server said so)
+
+    def generation(self, store: RequestCache) -> int | None:
+        confirmed, now = self.confirmed, self.clock()
+        if confirmed is not None and now - confirmed[1] < self.trust_seconds:
+            return confirmed[0]
+        generation = store.current_generation()
+        self.confirmed = (generation, now) if generation is not None else None
+        return generation
+
+    def get(self, key: str) -> tuple[int, Page] | None:
+        with self.lock:
+            stamped = self.pages.get(key)
+            if stamped is not None:
+                self.pages.move_to_end(key)
+            return stamped
+
+    def put(self, key: str, generation: int | None, page: Page) -> None:
+        if self.size <= 0 or not generation:  # none: a flushed or dead cache server decides alone
+            return
+        if self.confirmed is None:  # the generation this request read: trusted from now, like one asked for
+            self.confirmed = (generation, self.clock())
+        with self.lock:
+            self.pages[key] = (generation, page)
+            self.pages.move_to_end(key)
+            while len(self.pages) > self.size:
+                self.pages.popitem(last=False)
+
+
+def _response(page: Page) -> HttpResponse:
+    content, headers = page
+    response = HttpResponse(content)
+    for name, value in headers:
+        response[name] = value
+    return response
+
+
 class AnonymousPageCacheMiddleware:
     """Place right after SecurityMiddleware and WhiteNoise: a hit skips everything below."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
+        self.memo = PageMemo(settings.PAGE_MEMO_PAGES, settings.PAGE_MEMO_TRUST_SECONDS)
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         key = _page_key(request)
         if key is None:
             return self.get_response(request)
         store = request_cache(request)
+        # A page this process remembers costs the generation's few bytes at most; one it does not,
+        # the generation and the page in one round trip.
+        remembered = self.memo.get(key)
+        if remembered is not None and remembered[0] == self.memo.generation(store):
+            return _response(remembered[1])
         hit: Any = store.get(key)
         if not is_miss(hit):
-            content, headers = hit
-            response = HttpResponse(content)
-            for name, value in headers:
-                response[name] = value
-            return response
+            self.memo.put(key, store.generation, hit)
+            return _response(hit)
         response = self.get_response(request)
         # The page depends on being anonymous and on htmx asking: say so to every cache downstream.
         patch_vary_headers(response, ("Cookie", "HX-Request"))
         if response.status_code == 200 and not response.cookies and not response.streaming:
             headers = [(name, response[name]) for name in KEPT_HEADERS if response.has_header(name)]
             store.set(key, (response.content, headers))
+            self.memo.put(key, store.generation, (response.content, headers))
         return response
