@@ -31,3 +31,7 @@ class EditConflict(LibraryError):
     def __init__(self, *, current: Any) -> None:
         super().__init__("This item was changed by someone else while you were editing it.")
         self.current = current
+
+
+class TagMergeRefused(LibraryError):
+    """A merge of a tag into itself, or of a tag that no longer exists (merged or deleted meanwhile)."""

@@ -6,7 +6,7 @@ from typing import Any
 
 from django import forms
 
-from portal.library.models import Asset, Collection, Kind, Visibility
+from portal.library.models import Asset, Collection, Kind, Tag, Visibility
 from portal.library.services import AssetData, CollectionData
 
 
@@ -78,3 +78,15 @@ class CollectionForm(forms.Form):
 
     def to_data(self) -> CollectionData:
         return CollectionData(title=self.cleaned_data["title"], description=self.cleaned_data["description"])
+
+
+class TagMergeForm(forms.Form):
+    source = forms.ModelChoiceField(queryset=Tag.objects.order_by("name"), label="Merge the tag",
+                                    help_text="This tag disappears; its assets get the other one.")
+    target = forms.ModelChoiceField(queryset=Tag.objects.order_by("name"), label="into the tag")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("source") is not None and data.get("source") == data.get("target"):
+            raise forms.ValidationError("Choose two different tags.")
+        return data

@@ -125,3 +125,8 @@ def collection_list() -> list[dict[str, Any]]:
 def studio_assets(*, status: str = "") -> QuerySet[Asset]:
     queryset = Asset.objects.select_related("owner").order_by("-updated_at", "-id")
     return queryset.filter(status=status) if status in Status.values else queryset
+
+
+def tag_list() -> list[dict[str, Any]]:
+    """Every tag with how many assets have it (any status): what the studio's merge page shows."""
+    return list(Tag.objects.annotate(n=Count("assets")).order_by("name").values("id", "slug", "name", "n"))

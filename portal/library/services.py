@@ -9,16 +9,20 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import partial
 
-from django.db import transaction
+from django.db import DatabaseError, connection, transaction
 from django.utils.text import slugify
 
 from portal.accounts.models import User
-from portal.library.errors import EditConflict, KindFrozen
+from portal.library.errors import EditConflict, KindFrozen, TagMergeRefused
 from portal.library.lifecycle import announce, announce_asset, asset_transition
 from portal.library.models import Asset, Collection, Status, Tag
-from portal.library.signals import collection_changed
+from portal.library.signals import collection_changed, tags_merged
 
 log = logging.getLogger(__name__)
+DEADLOCK = "40P01"
+MERGE_ATTEMPTS = 3
+MERGE_REFUSALS = {"22023": "A tag cannot be merged into itself.",
+                  "P0002": "One of these tags no longer exists (merged or deleted meanwhile)."}
 
 
 @dataclass(frozen=True)
@@ -148,3 +152,37 @@ def collection_delete(*, collection_id: int) -> None:
         deleted, _ = Collection.objects.filter(pk=collection_id).delete()
         if deleted:
             transaction.on_commit(partial(_announce_collection, collection_id, "deleted"))
+
+
+def _sqlstate(error: DatabaseError) -> str:
+    return str(getattr(error.__cause__, "sqlstate", "") or "")
+
+
+def _announce_retagged(asset_ids: list[int]) -> None:
+    for asset_id in asset_ids:
+        announce_asset(asset_id, "updated")
+
+
+def tag_merge(*, source_id: int, target_id: int) -> list[int]:
+    """Merge tag `source_id` into `target_id` everywhere, atomically: every asset that had the source
+    has the target (once), the source is gone, the moved assets have a new version and their index
+    documents are due (recorded in this transaction by the tags_merged receivers). The work is one
+    PL/pgSQL function (migration 0009), which locks in a fixed order; a deadlock with some other
+    writer is retried when this is the outermost transaction. Returns the moved assets' ids."""
+    for attempt in range(1, MERGE_ATTEMPTS + 1):
+        try:
+            with transaction.atomic():
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT library_merge_tags(%s, %s)", [source_id, target_id])
+                    moved: list[int] = cursor.fetchone()[0]
+                tags_merged.send(sender=Tag, source_id=source_id, target_id=target_id, asset_ids=moved)
+                transaction.on_commit(partial(_announce_retagged, moved))
+            return moved
+        except DatabaseError as error:
+            state = _sqlstate(error)
+            if state in MERGE_REFUSALS:
+                raise TagMergeRefused(MERGE_REFUSALS[state]) from error
+            if state != DEADLOCK or attempt == MERGE_ATTEMPTS or connection.in_atomic_block:
+                raise
+            log.warning("tag merge %s -> %s: deadlock, attempt %s", source_id, target_id, attempt)
+    raise AssertionError("unreachable")

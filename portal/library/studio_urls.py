@@ -15,4 +15,5 @@ urlpatterns = [
     path("collections/new/", views.collection_form, name="collection_create"),
     path("collections/<int:collection_id>/edit/", views.collection_form, name="collection_edit"),
     path("collections/<int:collection_id>/delete/", views.collection_delete, name="collection_delete"),
+    path("tags/", views.tag_list, name="tag_list"),
 ]

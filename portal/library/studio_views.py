@@ -1,4 +1,4 @@
-"""The editors' studio: create, edit, publish, unpublish and delete assets and collections."""
+"""The editors' studio: create, edit, publish, unpublish and delete assets and collections; merge tags."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from portal.accounts.decorators import editor_required
 from portal.core.http import HtmxHttpRequest, redirect_to_next, vary_on_htmx
 from portal.library import selectors, services
 from portal.library.errors import EditConflict, KindFrozen, LibraryError
-from portal.library.forms import AssetForm, CollectionForm
+from portal.library.forms import AssetForm, CollectionForm, TagMergeForm
 from portal.library.models import Asset, Collection, Status
 
 
@@ -143,3 +143,22 @@ def collection_delete(request: HtmxHttpRequest, collection_id: int) -> HttpRespo
         messages.success(request, f"Deleted collection “{collection.title}”. Its assets were kept.")
         return redirect("studio:collection_list")
     return render(request, "studio/confirm_delete.html", {"object": collection, "kind": "collection"})
+
+
+@editor_required
+@require_http_methods(["GET", "POST"])
+def tag_list(request: HtmxHttpRequest) -> HttpResponse:
+    """Every tag with its count, and the form that merges one into another (POST)."""
+    form = TagMergeForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        source, target = form.cleaned_data["source"], form.cleaned_data["target"]
+        try:
+            moved = services.tag_merge(source_id=source.pk, target_id=target.pk)
+        except LibraryError as error:
+            form.add_error(None, str(error))
+        else:
+            count = f"{len(moved)} asset" + ("" if len(moved) == 1 else "s")
+            messages.success(request, f"Merged “{source.name}” into “{target.name}” ({count}).")
+            return redirect("studio:tag_list")
+    status = 400 if form.errors else 200
+    return render(request, "studio/tags.html", {"form": form, "tags": selectors.tag_list()}, status=status)

@@ -48,6 +48,10 @@ def _on_group_deleted(sender: Any, instance: Any, **kwargs: Any) -> None:
     _record(list(instance.assets.values_list("pk", flat=True)))
 
 
+def _on_tags_merged(sender: Any, asset_ids: list[int], **kwargs: Any) -> None:
+    _record(asset_ids)  # sent inside the merge's transaction: the records commit with it
+
+
 def _on_asset_changed(sender: Any, asset_id: int, change: str, **kwargs: Any) -> None:
     # Recorded again before sending: covers changes written without save() (queryset updates).
     _record([asset_id])
@@ -67,10 +71,11 @@ class SearchConfig(AppConfig):
         from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete  # noqa: PLC0415
 
         from portal.library.models import Asset, Collection, Tag  # noqa: PLC0415
-        from portal.library.signals import asset_changed, collection_changed  # noqa: PLC0415
+        from portal.library.signals import asset_changed, collection_changed, tags_merged  # noqa: PLC0415
 
         asset_changed.connect(_on_asset_changed, dispatch_uid="search.index_asset")
         collection_changed.connect(_on_collection_changed, dispatch_uid="search.index_collection")
+        tags_merged.connect(_on_tags_merged, dispatch_uid="search.pending_tags_merged")
         post_save.connect(_on_asset_saved_or_deleted, sender=Asset, dispatch_uid="search.pending_saved")
         post_delete.connect(_on_asset_saved_or_deleted, sender=Asset, dispatch_uid="search.pending_deleted")
         for through in (Asset.tags.through, Asset.collections.through):

@@ -19,7 +19,7 @@ from ..service import Launch, Service, chown_tree, pid_alive, run
 MAJOR = config.VERSIONS["POSTGRES_MAJOR"]
 PG_BIN = Path(f"/usr/lib/postgresql/{MAJOR}/bin")
 OS_USER = "postgres"
-EXTENSIONS = ("pg_trgm", "unaccent", "vector")  # vector: pgvector, built by bin/stackctl/pgvector.py
+EXTENSIONS = ("pg_trgm", "unaccent", "vector", "postgres_fdw")  # vector: pgvector, built by bin/stackctl/pgvector.py
 
 
 class Postgres(Service):
@@ -42,6 +42,12 @@ class Postgres(Service):
         pgvector.install(MAJOR)
         if self.running():  # no restart needed: CREATE EXTENSION loads the new library
             self._create_extensions()
+
+    def start(self) -> None:
+        if self.running():  # e.g. an extension added to EXTENSIONS since it started: no restart needed
+            self.after_ready()
+            return
+        super().start()
 
     def prepare(self) -> None:
         os.chmod(self.ensure_work_dir(), 0o755)  # noqa: S103 - the postgres user must traverse it
@@ -107,6 +113,9 @@ class Postgres(Service):
         for database in ("template1", config.PG_DB):
             if self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{database}'").strip() == "1":
                 self.psql("".join(f"CREATE EXTENSION IF NOT EXISTS {name}; " for name in EXTENSIONS),
+                          database=database)
+                # The partner catalogue (portal/partners): the app's role defines its own foreign server.
+                self.psql(f"GRANT USAGE ON FOREIGN DATA WRAPPER postgres_fdw TO {config.PG_USER}",
                           database=database)
 
     def psql(self, sql: str, database: str = "postgres") -> str:
