@@ -6,7 +6,10 @@ reindexing, backfills). Each gets its own worker process in the Procfile.
 
 from __future__ import annotations
 
+import os
+
 from celery import Celery
+from django.conf import settings
 from kombu import Queue
 
 from config.environment import use_environment_settings
@@ -14,6 +17,12 @@ from portal.core.tasks import QUEUE_OF
 from portal.core.tasks import Queue as TaskQueue
 
 use_environment_settings()
+
+# Celery prefers the CELERY_BROKER_URL and CELERY_RESULT_BACKEND environment variables to its configuration;
+# the settings' values (sentinel://… when REDIS_SENTINELS is set) must be the ones every process uses.
+for _name in ("CELERY_BROKER_URL", "CELERY_RESULT_BACKEND"):
+    if _name in os.environ:
+        os.environ[_name] = getattr(settings, _name)
 
 app = Celery("portal")
 app.config_from_object("django.conf:settings", namespace="CELERY")

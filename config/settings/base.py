@@ -113,6 +113,29 @@ PAGE_MEMO_PAGES = env.int("PAGE_MEMO_PAGES", default=256)
 PAGE_MEMO_TRUST_SECONDS = env.float("PAGE_MEMO_TRUST_SECONDS", default=1.0)
 
 
+# Redis behind Sentinel: REDIS_SENTINELS="host:port,host:port,host:port" and the master's name. Set, every
+# Redis URL (cache, broker, results, progress) keeps its database number and reaches the master the
+# sentinels name, in kombu's form `sentinel://host:port/db;sentinel://…`; unset, the URLs are used as given.
+REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
+REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="portal")
+
+
+def sentinel_url(url: str) -> str:
+    """`redis://[:password@]host:port/db` through REDIS_SENTINELS, when they are set."""
+    if not REDIS_SENTINELS or not url.startswith("redis://"):
+        return url
+    parts = urlsplit(url)
+    credentials = parts.netloc.rpartition("@")[0]
+    database = parts.path.strip("/") or "0"
+    return ";".join(f"sentinel://{credentials + '@' if credentials else ''}{address}/{database}"
+                    for address in REDIS_SENTINELS)
+
+
+def sentinel_addresses(url: str) -> list[tuple[str, int]]:
+    """The (host, port) of each sentinel a `sentinel://…;sentinel://…` URL names."""
+    return [(part.hostname or "127.0.0.1", part.port or 26379) for part in map(urlsplit, url.split(";"))]
+
+
 def cache_settings(url: str) -> dict[str, dict[str, object]]:
     """CACHES for one URL (test.py builds its own with another default database)."""
     common = {"TIMEOUT": CACHE_TIMEOUT, "KEY_PREFIX": env.str("CACHE_KEY_PREFIX", default="portal")}
@@ -122,10 +145,20 @@ def cache_settings(url: str) -> dict[str, dict[str, object]]:
             "LOCATION": url.removeprefix("memcached://"), **common,
             "OPTIONS": {"no_delay": True, "ignore_exc": True, "connect_timeout": 0.25, "timeout": 0.25},
         }}
-    return {"default": {
-        "BACKEND": "django_redis.cache.RedisCache", "LOCATION": url, **common,
-        "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25, "IGNORE_EXCEPTIONS": True},
-    }}
+    options: dict[str, object] = {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25, "IGNORE_EXCEPTIONS": True}
+    url = sentinel_url(url)
+    location: str | list[str] = url
+    if url.startswith("sentinel://"):
+        # django-redis's Sentinel client: its pool asks the sentinels for the master on each new
+        # connection. One location, the master's, and no replica: reads see the writes just made.
+        first = urlsplit(url.split(";")[0])
+        credentials = first.netloc.rpartition("@")[0]
+        options |= {"CLIENT_CLASS": "django_redis.client.SentinelClient",
+                    "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+                    "SENTINELS": sentinel_addresses(url),
+                    "SENTINEL_KWARGS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}}
+        location = [f"redis://{credentials + '@' if credentials else ''}{REDIS_SENTINEL_MASTER}{first.path}"]
+    return {"default": {"BACKEND": "django_redis.cache.RedisCache", "LOCATION": location, **common, "OPTIONS": options}}
 
 
 CACHES = cache_settings(env.str("CACHE_URL", default="redis://127.0.0.1:16379/0"))
@@ -240,8 +273,8 @@ STORAGES["public"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
 # so a slow task is never handed to a second worker while the first still runs it.
 REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:16379/0")
 # Redis database 2 (test.py: 4, so a test that queues a task never hands it to a developer's worker).
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"{REDIS_URL.rsplit('/', 1)[0]}/2")
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+CELERY_BROKER_URL = sentinel_url(env.str("CELERY_BROKER_URL", default=f"{REDIS_URL.rsplit('/', 1)[0]}/2"))
+CELERY_RESULT_BACKEND = sentinel_url(env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL))
 # A task whose worker died without acknowledging it (SIGKILL, out of memory, a lost machine) goes back
 # to its queue once it has been unacknowledged for CELERY_VISIBILITY_TIMEOUT seconds, so this must
 # outlast the longest task (processing.run's hard limit is about an hour), retry countdowns included.
@@ -251,6 +284,13 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": _visibility_timeout,
     "unacked_restore_interval": max(1, min(60, _visibility_timeout // 20)),
     "unacked_restore_throttle": 1,
+    # Read by kombu's and Celery's Sentinel transports only (sentinel:// URLs); plain Redis ignores them.
+    "master_name": REDIS_SENTINEL_MASTER,
+    "sentinel_kwargs": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "master_name": REDIS_SENTINEL_MASTER,
+    "sentinel_kwargs": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
 }
 CELERY_RESULT_EXPIRES = 24 * 3600
 CELERY_TASK_ACKS_LATE = True
@@ -292,7 +332,7 @@ PROCESSING_WORK_DIR = env.str("PROCESSING_WORK_DIR", default="")  # empty: the s
 PROCESSING_MAX_RETRIES = env.int("PROCESSING_MAX_RETRIES", default=6)
 PROCESSING_RETRY_BACKOFF_SECONDS = env.int("PROCESSING_RETRY_BACKOFF_SECONDS", default=2)
 # Progress events: Redis pub/sub (one channel per asset, one for the dashboard), SSE heartbeat.
-PROGRESS_REDIS_URL = env.str("PROGRESS_REDIS_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/3")
+PROGRESS_REDIS_URL = sentinel_url(env.str("PROGRESS_REDIS_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/3"))
 PROGRESS_HEARTBEAT_SECONDS = env.int("PROGRESS_HEARTBEAT_SECONDS", default=15)
 
 # Behind a TLS-terminating balancer. The header is trusted only because the balancer overwrites it.

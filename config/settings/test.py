@@ -2,7 +2,7 @@
 touches a developer's data, and several runs (named by DJANGO_TEST_DATABASE) can share the servers."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import REDIS_URL, cache_settings, env
+from config.settings.base import REDIS_URL, cache_settings, env, sentinel_url
 
 DJANGO_ENV = "test"
 
@@ -24,8 +24,8 @@ CACHES = cache_settings(env.str("CACHE_URL", default="redis://127.0.0.1:16379/1"
 SEARCH_INDEX_PREFIX = env.str("SEARCH_INDEX_PREFIX", default=TEST_DATABASE)
 MONGODB_DATABASE = TEST_DATABASE
 # Redis database 4: a test that queues a task (a CDN purge after unpublishing) never reaches a developer's worker.
-CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default=f"{REDIS_URL.rsplit('/', 1)[0]}/4")
-CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
+CELERY_BROKER_URL = sentinel_url(env.str("CELERY_BROKER_URL", default=f"{REDIS_URL.rsplit('/', 1)[0]}/4"))
+CELERY_RESULT_BACKEND = sentinel_url(env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL))
 # Public copies under a prefix of this run's own: the reconciler sweeps the whole prefix, and the public
 # bucket is shared with the developer and with other runs.
 MEDIA_PUBLIC_PREFIX = f"assets-{TEST_DATABASE}/"

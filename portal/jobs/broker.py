@@ -23,6 +23,7 @@ from kombu.exceptions import KombuError
 from kombu.transport.redis import PRIORITY_STEPS, Channel
 
 from portal.core.tasks import TaskName
+from portal.integrations import redis_client
 
 if TYPE_CHECKING:
     from celery import Celery
@@ -136,8 +137,8 @@ def _priority_keys(queue: str) -> list[str]:
 
 def queue_depths() -> tuple[list[QueueDepth], int]:
     """LLEN of every queue (all priority steps) and HLEN of the unacked hash, in one round trip."""
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=TIMEOUT_S,
-                                  socket_connect_timeout=TIMEOUT_S)
+    client = redis_client.client(settings.CELERY_BROKER_URL, socket_timeout=TIMEOUT_S,
+                                 socket_connect_timeout=TIMEOUT_S)
     names = queue_names()
     try:
         pipe = client.pipeline(transaction=False)
@@ -168,8 +169,8 @@ def task_ids_held(*, queues: Sequence[str]) -> dict[str, set[str] | None]:
     """Per queue, the ids of the tasks the broker still holds for it: waiting (every priority step)
     or delivered to a worker and not yet acknowledged (shared `unacked` hash, counted for every
     queue). None for a queue longer than SCAN_LIMIT: its messages are not read."""
-    client = redis.Redis.from_url(settings.CELERY_BROKER_URL, socket_timeout=TIMEOUT_S * 4,
-                                  socket_connect_timeout=TIMEOUT_S)
+    client = redis_client.client(settings.CELERY_BROKER_URL, socket_timeout=TIMEOUT_S * 4,
+                                 socket_connect_timeout=TIMEOUT_S)
     try:
         unacked = {_task_id(raw, wrapped=True) for raw in client.hvals(UNACKED_KEY)}
         held: dict[str, set[str] | None] = {}

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from portal.core.breaker import CircuitBreaker
+from portal.integrations import redis_client
 from portal.jobs.models import Job
 
 log = logging.getLogger(__name__)
@@ -118,8 +119,9 @@ class _Publisher:
     """One client per URL and process. redis-py resets its pool after a fork (Celery's prefork)."""
 
     def __init__(self, url: str) -> None:
-        self.client = redis.Redis.from_url(url, socket_timeout=SOCKET_TIMEOUT_S,
-                                           socket_connect_timeout=SOCKET_TIMEOUT_S, health_check_interval=30)
+        # Through Sentinel when the URL says sentinel://: after a failover, the next connection goes to the new master.
+        self.client = redis_client.client(url, socket_timeout=SOCKET_TIMEOUT_S,
+                                          socket_connect_timeout=SOCKET_TIMEOUT_S, health_check_interval=30)
         self.script = self.client.register_script(_PUBLISH_LUA)
         self.breaker = CircuitBreaker(f"progress redis {url}", PAUSE_AFTER_FAILURE_S)
 

@@ -29,6 +29,7 @@ import redis
 import redis.asyncio as aredis
 from django.conf import settings
 
+from portal.integrations import redis_client
 from portal.jobs.progress import decode
 
 log = logging.getLogger(__name__)
@@ -132,8 +133,8 @@ class _Clock:
 async def asubscribe(channel: str, last_key: str | None) -> tuple[aredis.client.PubSub, aredis.Redis, bytes | None]:
     """Subscribe first, then read the last state, so no change can fall between the two.
     Raises redis.RedisError: the view answers 503 and the page polls instead."""
-    client = aredis.Redis.from_url(settings.PROGRESS_REDIS_URL, socket_connect_timeout=CONNECT_TIMEOUT_S,
-                                   socket_timeout=SOCKET_TIMEOUT_S)
+    client = redis_client.async_client(settings.PROGRESS_REDIS_URL, socket_connect_timeout=CONNECT_TIMEOUT_S,
+                                       socket_timeout=SOCKET_TIMEOUT_S)
     pubsub = client.pubsub(ignore_subscribe_messages=True)
     try:
         await pubsub.subscribe(channel)
@@ -149,7 +150,7 @@ async def asubscribe(channel: str, last_key: str | None) -> tuple[aredis.client.
 async def _aclose(pubsub: aredis.client.PubSub, client: aredis.Redis) -> None:
     # aclose() (redis-py >= 5) is newer than the typing stubs of types-redis, hence the casts.
     await cast("Any", pubsub).aclose()
-    await cast("Any", client).aclose()
+    await redis_client.aclose(client)
 
 
 async def apump(pubsub: aredis.client.PubSub, client: aredis.Redis, feed: Feed,
