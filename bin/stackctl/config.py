@@ -51,6 +51,7 @@ def port(name: str, default: int) -> int:
 @dataclass(frozen=True)
 class Ports:
     postgres: int = port("STACK_PG_PORT", 15432)
+    postgres_replica: int = port("STACK_PG_REPLICA_PORT", 15433)  # SCALE=2: the streaming replica
     redis: int = port("STACK_REDIS_PORT", 16379)
     # SCALE=2: the Redis replica and the three sentinels that fail the master over to it.
     redis_replica: int = port("STACK_REDIS_REPLICA_PORT", 16380)
@@ -90,6 +91,10 @@ LB_SOURCE_ADDRESS = os.environ.get("STACK_LB_SOURCE_ADDRESS", "127.0.0.2")
 PG_USER = os.environ.get("STACK_PG_USER", "portal")
 PG_PASSWORD = os.environ.get("STACK_PG_PASSWORD", "portal")
 PG_DB = os.environ.get("STACK_PG_DB", "portal")
+# The replica's connection to the primary (a REPLICATION role) and the slot that keeps its WAL.
+PG_REPLICATION_USER = os.environ.get("STACK_PG_REPLICATION_USER", "replicator")
+PG_REPLICATION_PASSWORD = os.environ.get("STACK_PG_REPLICATION_PASSWORD", "replicator")
+PG_REPLICATION_SLOT = os.environ.get("STACK_PG_REPLICATION_SLOT", "portal_replica")
 S3_ACCESS_KEY = os.environ.get("S3_ACCESS_KEY_ID", "portal-dev")
 S3_SECRET_KEY = os.environ.get("S3_SECRET_ACCESS_KEY", "portal-dev-secret")
 S3_REGION = os.environ.get("S3_REGION", "us-east-1")
@@ -104,6 +109,7 @@ SENTINEL_DOWN_AFTER_MS = int(os.environ.get("STACK_SENTINEL_DOWN_AFTER_MS", "300
 
 URLS = {
     "DATABASE_URL": f"postgres://{PG_USER}:{PG_PASSWORD}@{HOST}:{PORTS.postgres}/{PG_DB}",
+    "DATABASE_REPLICA_URL": f"postgres://{PG_USER}:{PG_PASSWORD}@{HOST}:{PORTS.postgres_replica}/{PG_DB}",
     "REDIS_URL": f"redis://{HOST}:{PORTS.redis}/0",
     "MEMCACHED_URL": f"{HOST}:{PORTS.memcached}",
     "SEARCH_URL": f"http://{HOST}:{PORTS.opensearch}",

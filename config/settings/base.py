@@ -64,6 +64,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # With a replica (DATABASE_REPLICA_URL): safe requests read from it unless the user just wrote.
+    "portal.core.dbrouter.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -100,6 +102,28 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=3)
 # Lets several test runs share one server (e.g. a developer's and a helper's) without clashing.
 DATABASES["default"]["TEST"] = {"NAME": env.str("DJANGO_TEST_DATABASE", default="test_portal")}
+
+def replica_database(url: str) -> dict[str, object]:
+    """The streaming replica (SCALE=2), read through portal/core/dbrouter.py. Its test database is the
+    primary's, arriving by replication (MIRROR: Django creates nothing on it)."""
+    replica = env.db_url_config(url)
+    replica.update(CONN_MAX_AGE=DATABASES["default"]["CONN_MAX_AGE"], CONN_HEALTH_CHECKS=True,
+                   TEST={"MIRROR": "default"})
+    # A replica that is down is skipped (the router's breaker): a refused connection must be quick.
+    replica.setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_REPLICA_CONNECT_TIMEOUT", default=1)
+    return replica
+
+
+# Unset: one database, no router. Set: safe requests read from the replica (README, "Database replica").
+DATABASE_REPLICA_URL = env.str("DATABASE_REPLICA_URL", default="")
+# After a user's write, their reads stay on the primary this long (read-your-writes across the lag).
+DATABASE_REPLICA_PIN_SECONDS = env.float("DATABASE_REPLICA_PIN_SECONDS", default=5.0)
+# A replica that failed is skipped this long, then one request tries it again.
+DATABASE_REPLICA_COOLDOWN_SECONDS = env.float("DATABASE_REPLICA_COOLDOWN_SECONDS", default=5.0)
+DATABASE_ROUTERS: list[str] = []
+if DATABASE_REPLICA_URL:
+    DATABASES["replica"] = replica_database(DATABASE_REPLICA_URL)
+    DATABASE_ROUTERS = ["portal.core.dbrouter.PrimaryReplicaRouter"]
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Cache: Redis through django-redis, or Memcached when CACHE_URL says memcached://.

@@ -2,7 +2,7 @@
 touches a developer's data, and several runs (named by DJANGO_TEST_DATABASE) can share the servers."""
 
 from config.settings.base import *  # noqa: F403
-from config.settings.base import REDIS_URL, cache_settings, env, sentinel_url
+from config.settings.base import DATABASES, REDIS_URL, cache_settings, env, replica_database, sentinel_url
 
 DJANGO_ENV = "test"
 
@@ -29,3 +29,8 @@ CELERY_RESULT_BACKEND = sentinel_url(env.str("CELERY_RESULT_BACKEND", default=CE
 # Public copies under a prefix of this run's own: the reconciler sweeps the whole prefix, and the public
 # bucket is shared with the developer and with other runs.
 MEDIA_PUBLIC_PREFIX = f"assets-{TEST_DATABASE}/"
+# The stack's replica (SCALE=2) mirrors the test database; the router stays off so the suite's
+# transactions see their own rows. Tests of the router turn it on (tests/core/test_dbrouter.py).
+DATABASES["replica"] = replica_database(
+    env.str("DATABASE_REPLICA_URL", default="postgres://portal:portal@127.0.0.1:15433/portal"))
+DATABASE_ROUTERS = []

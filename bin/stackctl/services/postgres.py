@@ -8,6 +8,7 @@ folder of this stack's own outside the checkout (Service.work_dir).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -106,6 +107,35 @@ class Postgres(Service):
         if self.psql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'").strip() != "1":
             self.psql(f"CREATE DATABASE {db} OWNER {user}")
         self._create_extensions()
+        self.ensure_replication()
+
+    def ensure_replication(self) -> None:
+        """What a streaming replica needs of its primary, on a running cluster (an old one too: settings
+        are appended by ALTER SYSTEM, never by a new initdb). The slot is made by the replica itself."""
+        user, password = config.PG_REPLICATION_USER, config.PG_REPLICATION_PASSWORD
+        self.psql(
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{user}') THEN "
+            f"CREATE ROLE {user} LOGIN REPLICATION PASSWORD '{password}'; END IF; END $$;"
+        )
+        changed = False
+        # wal_level replica is PostgreSQL's default (a change needs a restart); a slot whose replica is
+        # gone may keep at most max_slot_wal_keep_size of WAL, then it is invalidated (a reload).
+        for name, value, fine in (("wal_level", "replica", ("replica", "logical")),
+                                  ("max_slot_wal_keep_size", "2GB", ("2GB",))):
+            if self.psql(f"SHOW {name}").strip() not in fine:
+                self.psql(f"ALTER SYSTEM SET {name} = '{value}'")
+                changed = True
+        hba = self.cluster / "pg_hba.conf"
+        allowed = re.compile(rf"^host\s+replication\s+(all|{user})\s+{re.escape(config.HOST)}/32\s", re.MULTILINE)
+        if not allowed.search(hba.read_text()):  # initdb's file has `host replication all 127.0.0.1/32`
+            with hba.open("a") as conf:
+                conf.write(f"host replication {user} {config.HOST}/32 scram-sha-256\n")
+            changed = True
+        if changed:
+            self.psql("SELECT pg_reload_conf()")
+
+    def has_slot(self, slot: str) -> bool:
+        return self.psql(f"SELECT 1 FROM pg_replication_slots WHERE slot_name = '{slot}'").strip() == "1"
 
     def _create_extensions(self) -> None:
         # Extensions need a superuser to create (pgvector is not a trusted extension); template1
@@ -124,3 +154,49 @@ class Postgres(Service):
 
     def version(self) -> str:
         return run([str(PG_BIN / "postgres"), "--version"]).split()[2]
+
+
+class PostgresReplica(Postgres):
+    """SCALE=2: a hot standby streaming from the primary through a physical replication slot. Its cluster
+    is made by pg_basebackup -R (primary_conninfo, standby.signal) when missing; it is derived data, so
+    a cluster whose slot is gone (a new primary) is made again."""
+
+    name = "postgres-replica"
+    port = config.PORTS.postgres_replica
+    url = config.URLS["DATABASE_REPLICA_URL"]
+    depends_on = ("postgres",)
+
+    def install(self) -> None:
+        pgvector.install(MAJOR)  # the same server binaries; extensions arrive by replication
+
+    def prepare(self) -> None:
+        os.chmod(self.ensure_work_dir(), 0o755)  # noqa: S103 - the postgres user must traverse it
+        primary, slot = Postgres(), config.PG_REPLICATION_SLOT
+        primary.ensure_replication()
+        complete = (self.cluster / "standby.signal").exists() and (self.cluster / "PG_VERSION").exists()
+        if self.cluster.exists() and (not complete or not primary.has_slot(slot)):
+            shutil.rmtree(self.cluster)
+        if not self.cluster.exists():
+            self._base_backup(primary, slot)
+        self._remove_stale_lock()
+
+    def _base_backup(self, primary: Postgres, slot: str) -> None:
+        if not primary.has_slot(slot):
+            primary.psql(f"SELECT pg_create_physical_replication_slot('{slot}')")
+        chown_tree(self.work_dir, OS_USER)
+        conninfo = (f"host={config.HOST} port={primary.port} user={config.PG_REPLICATION_USER} "
+                    f"password={config.PG_REPLICATION_PASSWORD} application_name={self.name}")
+        run([str(PG_BIN / "pg_basebackup"), "-d", conninfo, "-D", str(self.cluster), "-R", "-S", slot,
+             "-X", "stream", "-c", "fast"], user=OS_USER, cwd=self.work_dir)
+        # The copy carries the primary's postgresql.auto.conf; later lines win.
+        settings = {
+            "unix_socket_directories": f"'{self.cluster}'",
+            "hot_standby": "on",
+            # The primary keeps rows a replica query still reads, instead of cancelling that query.
+            "hot_standby_feedback": "on",
+        }
+        with (self.cluster / "postgresql.auto.conf").open("a") as conf:
+            conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+
+    def after_ready(self) -> None:
+        """Nothing to create: roles, databases and extensions arrive from the primary."""
