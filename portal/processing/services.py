@@ -1,16 +1,15 @@
 """Processing an asset: fetch the original, run the pipeline, store the outputs, record the results.
 
-Idempotent by construction, so a redelivered task (a worker killed mid-run) is harmless: outputs
-go under a prefix owned by the job (`renditions/<asset>/<job>/`), so a second run overwrites the
-first one's files instead of adding to them, and the asset switches to them in one transaction.
+Idempotent by construction, so a redelivered task (a worker killed mid-run, on this host or another)
+is harmless: outputs go under a prefix owned by the job (`renditions/<asset>/<job>/`), so a second
+run overwrites the first one's files instead of adding to them, and the asset switches to them in one
+transaction; the dead run's working directory is removed by the next run on its host (workdir.py).
 """
 
 from __future__ import annotations
 
 import contextlib
 import logging
-import shutil
-import tempfile
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -26,10 +25,12 @@ from portal.jobs.models import Job
 from portal.jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 from portal.library.lifecycle import announce_asset, asset_transition
 from portal.library.models import Asset, Kind, Status
+from portal.processing import workdir
 from portal.processing.common import RawMetadata
 from portal.processing.dispatch import process
 from portal.processing.errors import ProcessingError
 from portal.processing.rawmeta import build_document
+from portal.processing.workdir import job_work_dir
 
 log = logging.getLogger(__name__)
 # Quick work someone is waiting for goes to `interactive`; transcoding to `media`.
@@ -90,9 +91,8 @@ def processing_run(*, job_id: int) -> None:
         if not asset.source_key:
             raise ProcessingError("This asset has no file to process.")
         prefix = f"renditions/{asset.pk}/{job.pk}/"
-        work_prefix = _work_prefix(job)
-        _remove_leftovers(work_prefix)
-        with tempfile.TemporaryDirectory(prefix=work_prefix, dir=_work_dir()) as tmp:
+        # By task id: the same for a redelivery or a retry of this attempt, unique across databases.
+        with job_work_dir(job.task_id or str(job.pk)) as tmp:
             source, out = Path(tmp, "source"), Path(tmp, "out")
             out.mkdir()
             progress("download", 0)
@@ -124,23 +124,18 @@ def processing_run(*, job_id: int) -> None:
     job_succeed(job_id=job_id)
 
 
+# For runs that make their working directory themselves (ocr_services): the same folder, and the
+# same sweep of dead runs' directories. New code takes workdir.job_work_dir, which also locks it.
 def _work_dir() -> Path:
-    return Path(settings.PROCESSING_WORK_DIR or tempfile.gettempdir())
+    return workdir.work_dir()
 
 
 def _work_prefix(job: Job) -> str:
-    # By task id: the same for a redelivery or an automatic retry of this attempt, and unique across
-    # databases (job ids are not: a developer's worker and a test run may share this directory).
-    return f"portal-job-{job.task_id or job.pk}-"
+    return f"{workdir.PREFIX}{job.task_id or job.pk}-"
 
 
 def _remove_leftovers(work_prefix: str) -> None:
-    """A worker killed mid-run (SIGKILL, out of memory) leaves its working directory behind: the
-    original and half the outputs, gigabytes for a long video. The next run of the same attempt
-    removes it (only this one task could have written there)."""
-    for leftover in _work_dir().glob(f"{work_prefix}*"):
-        log.warning("removing %s, left by an earlier run of this job that did not finish", leftover)
-        shutil.rmtree(leftover, ignore_errors=True)
+    workdir.sweep()
 
 
 def processing_give_up(*, job_id: int, reason: str) -> None:

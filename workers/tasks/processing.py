@@ -7,10 +7,12 @@ from typing import Any
 from billiard.einfo import ExceptionInfo
 from celery import Task
 from celery.exceptions import SoftTimeLimitExceeded
+from celery.signals import worker_ready
 from django.conf import settings
 
 from portal.core.tasks import TaskName
 from portal.integrations.s3 import StorageUnavailable
+from portal.processing import workdir
 from portal.processing.errors import ToolMissing
 from portal.processing.services import (
     GAVE_UP_STORAGE,
@@ -57,3 +59,10 @@ class ProcessingTask(Task[[int], None]):
 )
 def run(job_id: int) -> None:
     processing_run(job_id=job_id)
+
+
+@worker_ready.connect
+def sweep_work_dir(**_: Any) -> None:
+    """A worker restarted after a crash removes what its dead runs left on this host, even when
+    another host finished their jobs (no run here would otherwise look)."""
+    workdir.sweep()
