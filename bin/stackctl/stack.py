@@ -19,6 +19,7 @@ from .service import Service, StackError, log
 # module name -> class name, in start order (a dependency comes before its dependents).
 REGISTRY = {
     "postgres": "Postgres",
+    "postgres-replica": "postgres.PostgresReplica",
     "redis": "Redis",
     # SCALE=2: a replica of redis and three sentinels watching the pair (services/redis.py).
     "redis-replica": "redis.RedisReplica",
@@ -42,7 +43,7 @@ REGISTRY = {
 LB_ONLY = frozenset({"web1", "web2", "stream"})
 # SCALE=2: the second instance of each tier beside the first (issue "two of every tier"); each tier's
 # module adds its names here and to REGISTRY.
-SCALE_ONLY: frozenset[str] = frozenset({"redis-replica", "sentinel1", "sentinel2", "sentinel3"})
+SCALE_ONLY: frozenset[str] = frozenset({"postgres-replica", "redis-replica", "sentinel1", "sentinel2", "sentinel3"})
 # Started only when named (`bin/stack up elasticsearch`); a plain `down` stops them, status lists them when running.
 OPTIONAL = frozenset({"elasticsearch"})
 
