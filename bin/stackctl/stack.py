@@ -43,7 +43,8 @@ REGISTRY = {
 LB_ONLY = frozenset({"web1", "web2", "stream"})
 # SCALE=2: the second instance of each tier beside the first (issue "two of every tier"); each tier's
 # module adds its names here and to REGISTRY.
-SCALE_ONLY: frozenset[str] = frozenset({"postgres-replica", "redis-replica", "sentinel1", "sentinel2", "sentinel3"})
+SCALE_ONLY: frozenset[str] = frozenset({"postgres-replica", "redis-replica", "sentinel1", "sentinel2", "sentinel3",
+                                         "worker-a", "worker-b"})
 # Started only when named (`bin/stack up elasticsearch`); a plain `down` stops them, status lists them when running.
 OPTIONAL = frozenset({"elasticsearch"})
 
