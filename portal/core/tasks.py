@@ -27,6 +27,7 @@ class TaskName(StrEnum):
     SEARCH_INDEX_COLLECTION = "search.index_collection"
     SEARCH_REINDEX = "search.reindex"
     SEARCH_SWEEP_PENDING = "search.sweep_pending"
+    SEARCH_EMBED_ASSET = "search.embed_asset"
     ANALYTICS_SHIP = "analytics.ship"
     ANALYTICS_EXPIRE = "analytics.expire"
     ANALYTICS_REFRESH = "analytics.refresh"
@@ -44,6 +45,7 @@ QUEUE_OF: dict[TaskName, Queue] = {
     TaskName.SEARCH_INDEX_COLLECTION: Queue.BULK,
     TaskName.SEARCH_REINDEX: Queue.BULK,
     TaskName.SEARCH_SWEEP_PENDING: Queue.INTERACTIVE,  # light; must not wait behind a reindex on bulk
+    TaskName.SEARCH_EMBED_ASSET: Queue.BULK,  # the model: seconds to load, a gigabyte per process
     TaskName.ANALYTICS_SHIP: Queue.BULK,
     TaskName.ANALYTICS_EXPIRE: Queue.BULK,
     TaskName.ANALYTICS_REFRESH: Queue.BULK,

@@ -6,6 +6,9 @@ from django.apps import AppConfig
 from portal.core.tasks import QUEUE_OF, TaskName
 
 log = logging.getLogger(__name__)
+# The changes after which an asset's text may differ (edits; processing's extracted text), and
+# publication (an asset published before embeddings existed gets one; unchanged text is a no-op).
+EMBED_ON = frozenset({"created", "updated", "processed", "published"})
 
 
 def _send(name: TaskName, object_id: int) -> None:
@@ -56,6 +59,8 @@ def _on_asset_changed(sender: Any, asset_id: int, change: str, **kwargs: Any) ->
     # Recorded again before sending: covers changes written without save() (queryset updates).
     _record([asset_id])
     _send(TaskName.SEARCH_INDEX_ASSET, asset_id)  # every change: the task rebuilds the document
+    if change in EMBED_ON:
+        _send(TaskName.SEARCH_EMBED_ASSET, asset_id)
 
 
 def _on_collection_changed(sender: Any, collection_id: int, change: str, **kwargs: Any) -> None:

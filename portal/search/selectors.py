@@ -1,16 +1,22 @@
 """Reads: a search or a suggestion, answered by the first backend of the chain that can: the
-engine (settings.SEARCH_BACKEND), else PostgreSQL while the engine fails or its breaker is open."""
+engine (settings.SEARCH_BACKEND), else PostgreSQL while the engine fails or its breaker is open;
+and related media, nearest by embedding in PostgreSQL (pgvector)."""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Callable
 from dataclasses import replace
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from portal.library.models import Collection, Kind, Tag
+from django.db import connection, transaction
+from django.db.models import Prefetch, QuerySet
+from pgvector.django import CosineDistance
+
+from portal.library.models import Asset, Collection, Kind, Tag
 from portal.search.backends import get_search_backend, search_chain
 from portal.search.backends.base import Bucket, Hit, SearchQuery, SearchReader, SearchResults, SearchUnavailable
+from portal.search.models import AssetEmbedding
 
 log = logging.getLogger(__name__)
 KIND_LABELS = dict(Kind.choices)
@@ -51,3 +57,32 @@ def search_suggest(*, text: str, limit: int = 8) -> tuple[list[Hit], str]:
     if not text.strip():
         return [], get_search_backend().name
     return _first_answer(lambda backend: backend.suggest(text, limit=limit), "suggestions")
+
+
+def related_neighbours(*, asset_id: int, vector: Any) -> QuerySet[Asset]:
+    """Listed assets with an embedding, nearest to `vector` first, the asset itself excluded. Visibility
+    is a condition of the query, never a filter after it (tests explain it: the HNSW index drives it)."""
+    return (
+        Asset.objects.listed().filter(embedding__isnull=False).exclude(pk=asset_id)
+        .annotate(distance=CosineDistance("embedding__embedding", vector))
+        .order_by("distance")
+        .select_related("owner").prefetch_related(Prefetch("tags", queryset=Tag.objects.order_by("name")))
+    )
+
+
+def related_assets(*, asset_id: int, limit: int = 6) -> list[Asset]:
+    """The listed assets nearest in meaning to this one (cosine distance of their embeddings): the
+    same for every viewer, so one cached fragment serves all. Three queries: the asset's vector, the
+    neighbours through the HNSW index, their tags. None while it has no embedding."""
+    vector = AssetEmbedding.objects.filter(asset_id=asset_id).values_list("embedding", flat=True).first()
+    if vector is None:
+        return []
+    with transaction.atomic(), connection.cursor() as cursor:
+        iterative_scan(cursor)
+        return list(related_neighbours(asset_id=asset_id, vector=vector)[:limit])
+
+
+def iterative_scan(cursor: Any) -> None:
+    """For the current transaction. An index scan yields ef_search (40) candidates, then the visibility
+    condition drops some; iterative scanning (pgvector 0.8) goes on until enough rows pass, nearest first."""
+    cursor.execute("SET LOCAL hnsw.iterative_scan = strict_order")

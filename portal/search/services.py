@@ -1,4 +1,5 @@
-"""Writes to the index: one asset, a collection's assets, the setup and the zero-downtime rebuild.
+"""Writes to the index: one asset, a collection's assets, the setup and the zero-downtime rebuild;
+and assets' embeddings for related media (one asset after a change, or a backfill of all).
 
 Each is idempotent (the document is rebuilt from PostgreSQL every time) and safe to run twice.
 Called by the Celery tasks in workers/tasks/search.py and by the management commands. The engine
@@ -8,19 +9,23 @@ is whatever settings.SEARCH_BACKEND names, seen only through the SearchBackend p
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import timedelta
+from itertools import islice
 
+from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from portal.core.fragments import bump_generation
 from portal.core.tasks import QUEUE_OF, TaskName
 from portal.jobs import broker
 from portal.library.models import Asset
+from portal.search import embeddings
 from portal.search.backends import get_search_backend
 from portal.search.backends.base import Progress
-from portal.search.documents import all_assets, with_relations
-from portal.search.models import PendingIndex
+from portal.search.documents import all_assets, extracted_text, with_relations
+from portal.search.models import AssetEmbedding, PendingIndex
 
 log = logging.getLogger(__name__)
 SWEEP_BATCH = 1000  # per run; the next run takes the rest
@@ -93,3 +98,59 @@ def search_reindex(*, progress: Progress | None = None) -> str:
 
 def search_document_count() -> int:
     return Asset.objects.count()
+
+
+def _embedding_text(asset: Asset) -> str:
+    return embeddings.asset_text(title=asset.title, description=asset.description,
+                                 tags=[tag.name for tag in asset.tags.all()], text=extracted_text(asset))
+
+
+def embeddings_write(*, assets: Sequence[Asset]) -> int:
+    """Embed these assets (tags loaded) whose text changed since their stored vector, in one batch
+    through the model and one upsert; returns how many were written. Unchanged text costs no model run."""
+    texts = {asset.pk: _embedding_text(asset) for asset in assets}
+    stored = dict(AssetEmbedding.objects.filter(asset_id__in=texts).values_list("asset_id", "source_digest"))
+    todo = {pk: text for pk, text in texts.items() if stored.get(pk) != embeddings.digest(text)}
+    if not todo:
+        return 0
+    rows = [AssetEmbedding(asset_id=pk, embedding=vector, source_digest=embeddings.digest(text))
+            for (pk, text), vector in zip(todo.items(), embeddings.encode(list(todo.values())), strict=True)]
+    try:
+        _upsert(rows)
+    except IntegrityError:  # an asset deleted while the model ran: write the others
+        existing = set(Asset.objects.filter(pk__in=todo).values_list("pk", flat=True))
+        rows = [row for row in rows if row.asset_id in existing]
+        _upsert(rows)
+    return len(rows)
+
+
+def _upsert(rows: list[AssetEmbedding]) -> None:
+    with transaction.atomic():  # the foreign key is checked at commit: a failure undoes the batch
+        AssetEmbedding.objects.bulk_create(rows, update_conflicts=True, unique_fields=["asset"],
+                                           update_fields=["embedding", "source_digest", "updated_at"])
+
+
+def embedding_update(*, asset_id: int) -> bool:
+    """Bring one asset's embedding in step with its title, description, tags and extracted text
+    (idempotent). A new vector changes other assets' related lists: the content generation moves."""
+    asset = Asset.objects.prefetch_related("tags").filter(pk=asset_id).first()
+    if asset is None:  # deleted: its embedding went with it (on delete cascade)
+        return False
+    written = embeddings_write(assets=[asset]) > 0
+    if written:
+        bump_generation()
+    return written
+
+
+def embeddings_backfill(*, batch_size: int = 64, progress: Progress | None = None) -> int:
+    """Embed every asset whose vector is missing or stale (its digest differs), a batch at a time;
+    returns how many were written. One generation bump at the end, not one per asset."""
+    assets = all_assets(batch=batch_size)
+    written = 0
+    while chunk := list(islice(assets, batch_size)):
+        written += embeddings_write(assets=chunk)
+        if progress is not None:
+            progress(len(chunk))
+    if written:
+        bump_generation()
+    return written

@@ -1,8 +1,8 @@
 """Search indexing tasks. Thin: the document and the engine calls live in portal.search.services.
 
 `search.index_asset` runs on `interactive` (near real time: an edit is searchable within seconds);
-collection rewrites and the full rebuild run on `bulk`. All are idempotent: each rebuilds the
-documents from PostgreSQL, so running one twice, or late, writes the current truth.
+collection rewrites, the full rebuild and embeddings (related media) run on `bulk`. All are
+idempotent: each rebuilds from PostgreSQL, so running one twice, or late, writes the current truth.
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ from django.conf import settings
 from portal.core.tasks import TaskName
 from portal.search.backends.base import SearchUnavailable
 from portal.search.services import (
+    embedding_update,
     search_index_asset,
     search_index_collection,
     search_pending_sweep,
@@ -48,3 +49,9 @@ def reindex() -> None:
 def sweep_pending() -> None:
     """Send again index updates PostgreSQL recorded that have waited too long (beat). Idempotent."""
     search_pending_sweep(grace_s=settings.SEARCH_PENDING_GRACE_SECONDS)
+
+
+@app.task(name=TaskName.SEARCH_EMBED_ASSET, acks_late=True, ignore_result=True, soft_time_limit=120, time_limit=180)
+def embed_asset(asset_id: int) -> None:
+    """The asset's embedding from its current text (idempotent; unchanged text runs no model)."""
+    embedding_update(asset_id=asset_id)
