@@ -51,7 +51,9 @@ def port(name: str, default: int) -> int:
 @dataclass(frozen=True)
 class Ports:
     postgres: int = port("STACK_PG_PORT", 15432)
-    postgres_replica: int = port("STACK_PG_REPLICA_PORT", 15433)  # SCALE=2: the streaming replica
+    # SCALE=2's streaming replica: one above the primary by default, so an instance that moves the
+    # primary (the drills) moves its replica too.
+    postgres_replica: int = port("STACK_PG_REPLICA_PORT", postgres + 1)
     redis: int = port("STACK_REDIS_PORT", 16379)
     # SCALE=2: the Redis replica and the three sentinels that fail the master over to it.
     redis_replica: int = port("STACK_REDIS_REPLICA_PORT", 16380)
