@@ -55,7 +55,7 @@ from django.test import Client  # noqa: E402
 from portal.accounts.models import User  # noqa: E402
 from tests.factories import AssetFactory, UserFactory  # noqa: E402
 
-REPLICA_URL = urlunsplit(urlsplit(stack_config.URLS["DATABASE_REPLICA_URL"])._replace(path=f"/{BENCH_DB}"))
+REPLICA_URL = urlunsplit(urlsplit(stack_config.DATABASE_REPLICA_URL)._replace(path=f"/{BENCH_DB}"))
 PAGE = "/studio/"
 
 

@@ -111,7 +111,6 @@ SENTINEL_DOWN_AFTER_MS = int(os.environ.get("STACK_SENTINEL_DOWN_AFTER_MS", "300
 
 URLS = {
     "DATABASE_URL": f"postgres://{PG_USER}:{PG_PASSWORD}@{HOST}:{PORTS.postgres}/{PG_DB}",
-    "DATABASE_REPLICA_URL": f"postgres://{PG_USER}:{PG_PASSWORD}@{HOST}:{PORTS.postgres_replica}/{PG_DB}",
     "REDIS_URL": f"redis://{HOST}:{PORTS.redis}/0",
     "MEMCACHED_URL": f"{HOST}:{PORTS.memcached}",
     "SEARCH_URL": f"http://{HOST}:{PORTS.opensearch}",
@@ -120,3 +119,7 @@ URLS = {
     "CDN_BASE_URL": f"http://{HOST}:{PORTS.cdn}",
 }
 LB_URL = f"https://{HOST}:{PORTS.lb_https}"
+# SCALE=2's replica; `bin/stack env` exports it only when there is one (the portal reads from it when set).
+DATABASE_REPLICA_URL = f"postgres://{PG_USER}:{PG_PASSWORD}@{HOST}:{PORTS.postgres_replica}/{PG_DB}"
+if SCALE >= 2:
+    URLS["DATABASE_REPLICA_URL"] = DATABASE_REPLICA_URL
