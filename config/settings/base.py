@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "portal.processing",
     "portal.analytics",
     "portal.search",
+    "portal.partners",
 ]
 
 MIDDLEWARE = [
@@ -102,6 +103,12 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {})["connect_timeout"] = env.int("DATABASE_CONNECT_TIMEOUT", default=3)
 # Lets several test runs share one server (e.g. a developer's and a helper's) without clashing.
 DATABASES["default"]["TEST"] = {"NAME": env.str("DJANGO_TEST_DATABASE", default="test_portal")}
+# The partner's catalogue database, read through postgres_fdw (portal/partners/catalogue.py): host, port
+# and name make the foreign server, user and password the user mapping (no password in the repository:
+# the default is the local stack's, a second database on its server standing for the partner's).
+PARTNER_CATALOGUE_URL = env.str("PARTNER_CATALOGUE_URL", default="postgres://portal:portal@127.0.0.1:15432/partner")
+PARTNER_CATALOGUE_TABLE = env.str("PARTNER_CATALOGUE_TABLE", default="public.catalogue_item")
+PARTNER_OWNER_USERNAME = env.str("PARTNER_OWNER_USERNAME", default="partner-catalogue")  # author of its assets
 
 def replica_database(url: str) -> dict[str, object]:
     """The streaming replica (SCALE=2), read through portal/core/dbrouter.py. Its test database is the
