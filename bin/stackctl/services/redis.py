@@ -164,16 +164,15 @@ def restore_master(timeout: float = 90.0) -> None:
     watching = [sentinel.port for sentinel in sentinels() if sentinel.running()]
     deadline = time.monotonic() + timeout
 
-    def named() -> set[tuple[str, int] | None]:
-        answers: set[tuple[str, int] | None] = set()
+    def named() -> set[tuple[str, int]]:
+        """What the sentinels that answer say (one that does not is no vote)."""
+        answers: set[tuple[str, int]] = set()
         for port in watching:
-            try:
-                answers.add(master_address(port))
-            except redis_py.RedisError:
-                answers.add(None)
+            with contextlib.suppress(redis_py.RedisError):
+                answers |= {address for address in [master_address(port)] if address is not None}
         return answers
 
-    if not watching or named() == {home}:
+    if named() <= {home}:
         return
     log(f"redis: the sentinels name another master; rejoining it, then failing back to {home[1]}")
     previous: set[tuple[str, int]] = set()
@@ -184,23 +183,42 @@ def restore_master(timeout: float = 90.0) -> None:
             # The sentinels would demote the one failed back from after about 10 s; done now, as they would.
             for _host, port in previous:
                 if role(port) == "master":
-                    _command(port, "REPLICAOF", home[0], str(home[1]))
+                    replicate(port, home)
             if all(role(port) in ("slave:up", "down") for _host, port in previous):
                 log("redis: master again")
                 return
             time.sleep(0.2)
             continue
-        others = {answer for answer in answers if answer is not None} - {home}
+        others = answers - {home}
         previous |= others
         if not asked and others and role(home[1]) == "master":
-            host, port = next(iter(others))
-            _command(home[1], "REPLICAOF", host, str(port))
+            replicate(home[1], next(iter(others)))
         elif not asked and role(home[1]) == "slave:up":
             # Refused until the sentinels have seen this replica in sync (-NOGOODSLAVE): asked again.
-            with contextlib.suppress(redis_py.ResponseError):
-                asked = _command(watching[0], "SENTINEL", "FAILOVER", config.SENTINEL_MASTER) in (b"OK", "OK", True)
+            for port in watching:
+                with contextlib.suppress(redis_py.RedisError):
+                    asked = _command(port, "SENTINEL", "FAILOVER", config.SENTINEL_MASTER) in (b"OK", "OK", True)
+                if asked:
+                    break
         time.sleep(0.5)
     raise StackError(f"redis: still not the master after {timeout:.0f}s (sentinels: {named()}, role: {role(home[1])})")
+
+
+def replicate(port: int, master: tuple[str, int]) -> None:
+    """Make the Redis on `port` a replica of `master` as a sentinel does: in one transaction with closing
+    its clients, so they reconnect and ask the sentinels again. (A client left blocked in BRPOP would get
+    `-UNBLOCKED`, a reply error Celery's worker does not recover from, instead of a lost connection.)"""
+    client = redis_py.Redis(host=config.HOST, port=port, socket_timeout=2.0, socket_connect_timeout=1.0)
+    try:
+        with client.pipeline(transaction=True) as steps:
+            steps.execute_command("REPLICAOF", master[0], str(master[1]))
+            steps.execute_command("CLIENT", "KILL", "TYPE", "normal")
+            steps.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+            steps.execute()
+    except redis_py.ConnectionError:
+        pass  # our own connection was among those closed
+    finally:
+        client.close()
 
 
 def _command(port: int, *words: str) -> object:
