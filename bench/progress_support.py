@@ -86,10 +86,10 @@ def busy_seconds() -> float:
 
 
 def tree_cpu(pids: list[int]) -> float:
-    """CPU seconds of these processes and their children (gunicorn's workers)."""
+    """CPU seconds of these processes and all their descendants (honcho's gunicorn, its workers)."""
     total = 0.0
     for pid in pids:
         with contextlib.suppress(OSError):
-            children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
-            total += cpu_seconds(pid) + sum(cpu_seconds(int(child)) for child in children)
+            children = [int(child) for child in Path(f"/proc/{pid}/task/{pid}/children").read_text().split()]
+            total += cpu_seconds(pid) + tree_cpu(children)
     return total

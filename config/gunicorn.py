@@ -4,8 +4,12 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# The threads each worker serves pages on (config/web.py's pool; gthread's own with `gthread`).
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-worker_class = "gthread"
+# uvicorn's worker running config/web.py (pages on threads, progress streams on the event loop), so
+# `web` alone serves everything where the platform routes only to it. `gthread` with
+# config.wsgi:application also works where a balancer sends the stream paths elsewhere.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "config.web_worker.Worker")
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # SIGTERM: stop accepting, let requests in flight finish for up to this long, then exit. Below the
 # platform's own kill delay (Heroku: 30 s), so nothing in flight is cut.

@@ -1,8 +1,8 @@
 """The progress streams (Server-Sent Events): one asset's job, and every job for the dashboard.
 
-Async views, served in production by uvicorn (`uvicorn config.asgi:application`, the Procfile's
-`stream` process) behind the balancer's route for `/studio/**/stream`; gunicorn's threads never
-hold a stream. See portal/jobs/README.md for the deployment and sse.py for the stream itself.
+Async views, served on an event loop, never on a page thread: by the Procfile's `web` process itself
+(config/web.py routes STREAM_PATH to Django's ASGI handler) or, where a balancer routes the stream
+paths, by the `stream` process. See portal/jobs/README.md for the deployment and sse.py for the stream.
 
 Editors only: anyone else, and any asset the user may not see, gets a 404 (a login redirect is
 useless to an EventSource, and the URL must not reveal which assets exist).
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
 from functools import lru_cache
 from weakref import WeakKeyDictionary
@@ -31,6 +32,14 @@ from portal.jobs.presentation import ProgressView
 from portal.library.models import Asset
 
 log = logging.getLogger(__name__)
+# The stream URLs (portal/jobs/urls.py under /studio/), as the web entry (config/web.py) and the
+# balancer (deploy/nginx/balancer-locations.conf.template) route them; tests/jobs/test_stream_routing.py
+# checks all three agree.
+STREAM_PATH = re.compile(r"^/studio/(jobs/stream|assets/[0-9]+/progress/stream)$")
+
+
+def is_stream_path(path: str) -> bool:
+    return STREAM_PATH.match(path) is not None
 
 
 def may_watch(user: User | AnonymousUser, asset_id: int | None) -> bool:
