@@ -20,6 +20,9 @@ from portal.search.models import AssetEmbedding
 
 log = logging.getLogger(__name__)
 KIND_LABELS = dict(Kind.choices)
+# Cosine distance beyond which all-MiniLM-L6-v2's texts share little (0.4-0.65: a bird of prey and
+# another, a whale and an orca; 0.95 and more: a whale and a bread recipe).
+RELATED_MAX_DISTANCE = 0.8
 T = TypeVar("T")
 
 
@@ -70,16 +73,20 @@ def related_neighbours(*, asset_id: int, vector: Any) -> QuerySet[Asset]:
     )
 
 
-def related_assets(*, asset_id: int, limit: int = 6) -> list[Asset]:
-    """The listed assets nearest in meaning to this one (cosine distance of their embeddings): the
-    same for every viewer, so one cached fragment serves all. Three queries: the asset's vector, the
-    neighbours through the HNSW index, their tags. None while it has no embedding."""
+def related_assets(*, asset_id: int, limit: int = 6, max_distance: float = RELATED_MAX_DISTANCE) -> list[Asset]:
+    """The listed assets nearest in meaning to this one (cosine distance of their embeddings), at
+    most `max_distance` away: the same for every viewer, so one cached fragment serves all. Three
+    queries: the asset's vector, the neighbours through the HNSW index, their tags. None while it
+    has no embedding."""
     vector = AssetEmbedding.objects.filter(asset_id=asset_id).values_list("embedding", flat=True).first()
     if vector is None:
         return []
     with transaction.atomic(), connection.cursor() as cursor:
         iterative_scan(cursor)
-        return list(related_neighbours(asset_id=asset_id, vector=vector)[:limit])
+        nearest = list(related_neighbours(asset_id=asset_id, vector=vector)[:limit])
+    # Cut after the query, not in it: a distance condition would make the index scan walk on through
+    # the whole graph for an asset that has few neighbours.
+    return [asset for asset in nearest if asset.distance <= max_distance]
 
 
 def iterative_scan(cursor: Any) -> None:
