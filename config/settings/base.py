@@ -362,6 +362,16 @@ PROCESSING_WORK_DIR = env.str("PROCESSING_WORK_DIR", default="")  # empty: the s
 # fails the job. The defaults wait at most about 2 minutes in all.
 PROCESSING_MAX_RETRIES = env.int("PROCESSING_MAX_RETRIES", default=6)
 PROCESSING_RETRY_BACKOFF_SECONDS = env.int("PROCESSING_RETRY_BACKOFF_SECONDS", default=2)
+# OCR (processing.ocr, on `bulk`): the Tesseract languages the workers have (English is always read),
+# and the bounds one scan cannot exceed: pages read, seconds per page and per run, memory per process,
+# pixels per image (decompression bombs) and per page (bigger pages are left out, not read).
+OCR_LANGUAGES = env.list("OCR_LANGUAGES", default=["eng", "fra", "deu", "spa"])
+OCR_MAX_PAGES = env.int("OCR_MAX_PAGES", default=500)
+OCR_PAGE_TIMEOUT_SECONDS = env.int("OCR_PAGE_TIMEOUT_SECONDS", default=180)
+OCR_MAX_SECONDS = env.int("OCR_MAX_SECONDS", default=4 * 3600)
+OCR_MAX_MEMORY_MB = env.int("OCR_MAX_MEMORY_MB", default=2048)
+OCR_MAX_IMAGE_MPIXELS = env.int("OCR_MAX_IMAGE_MPIXELS", default=200)
+OCR_SKIP_BIG_MPIXELS = env.int("OCR_SKIP_BIG_MPIXELS", default=100)
 # Progress events: Redis pub/sub (one channel per asset, one for the dashboard), SSE heartbeat.
 PROGRESS_REDIS_URL = sentinel_url(env.str("PROGRESS_REDIS_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/3"))
 PROGRESS_HEARTBEAT_SECONDS = env.int("PROGRESS_HEARTBEAT_SECONDS", default=15)

@@ -19,6 +19,7 @@ class Queue(StrEnum):
 
 class TaskName(StrEnum):
     PROCESSING_RUN = "processing.run"  # no fixed queue: portal.processing picks one by the asset's kind
+    PROCESSING_OCR = "processing.ocr"  # after processing.run; a 300-page scan must not hold up `media`
     PURGE_CDN = "media.purge_cdn"
     MEDIA_PUBLISH = "media.publish"
     MEDIA_RECONCILE = "media.reconcile"
@@ -37,6 +38,7 @@ class TaskName(StrEnum):
 
 # Where each task goes when it is sent without an explicit queue.
 QUEUE_OF: dict[TaskName, Queue] = {
+    TaskName.PROCESSING_OCR: Queue.BULK,
     TaskName.PURGE_CDN: Queue.INTERACTIVE,
     TaskName.MEDIA_PUBLISH: Queue.INTERACTIVE,  # an editor watches it; copies run at S3's pace
     TaskName.MEDIA_RECONCILE: Queue.BULK,

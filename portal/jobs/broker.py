@@ -83,10 +83,11 @@ def _connection(*, pooled: bool = True) -> Iterator[Connection]:
         yield from_pool
 
 
-def enqueue(*, job_id: int, queue: str, task_id: str) -> None:
-    """Send `processing.run(job_id)` by name; the task lives in workers/, never imported here."""
+def enqueue(*, job_id: int, queue: str, task_id: str, name: str = TASK_NAME) -> None:
+    """Send the job's task (`processing.run(job_id)` unless told) by name; the task lives in workers/,
+    never imported here."""
     with _connection() as conn:
-        celery_app().send_task(TASK_NAME, args=[job_id], queue=queue, task_id=task_id, connection=conn,
+        celery_app().send_task(name, args=[job_id], queue=queue, task_id=task_id, connection=conn,
                                retry=True, retry_policy=RETRY_POLICY)
 
 

@@ -77,6 +77,8 @@ class Job(StatusMeaning, models.Model):
     error = models.TextField(blank=True, help_text="why it failed, in words an editor can act on")
     attempts = models.PositiveIntegerField(default=0, help_text="times a worker started it")
     queue = models.CharField(max_length=40, default="media")
+    # Which task runs it (portal.core.tasks.TaskName): the pipeline, or OCR after it on `bulk`.
+    task = models.CharField(max_length=40, default="processing.run")
     task_id = models.CharField(max_length=64, blank=True, help_text="the Celery task id of the current attempt")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

@@ -19,6 +19,7 @@ STAGE_LABELS = {
     "hls": "Making streaming versions",
     "waveform": "Drawing the waveform",
     "text": "Extracting text",
+    "ocr": "Reading scanned text (OCR)",
     "download": "Fetching the upload",
     "preview": "Making the preview",
     "store": "Storing the results",

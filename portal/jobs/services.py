@@ -51,7 +51,7 @@ def job_enqueue(job: Job) -> None:
     (tests replace it, to run without a worker). A dead broker fails the job with a reason the
     editor can act on, instead of leaving it queued forever or turning the request into a 500."""
     try:
-        broker.enqueue(job_id=job.pk, queue=job.queue, task_id=job.task_id)
+        broker.enqueue(job_id=job.pk, queue=job.queue, task_id=job.task_id, name=job.task)
     except broker.BROKER_ERRORS:
         log.exception("jobs: could not enqueue job %s on %s", job.pk, job.queue)
         job_fail(job_id=job.pk, reason=ENQUEUE_FAILED)
@@ -71,9 +71,10 @@ def _enqueue_after_commit(job: Job) -> None:
     transaction.on_commit(lambda: job_enqueue(job))
 
 
-def job_create(*, asset_id: int, queue: str = "media", enqueue: bool = True) -> Job:
-    """Queue a processing run of an asset. Idempotent: while the asset has a queued or running
-    job, that job is returned and nothing new is sent. enqueue=False: the caller runs it itself."""
+def job_create(*, asset_id: int, queue: str = "media", enqueue: bool = True, task: str = broker.TASK_NAME) -> Job:
+    """Queue a processing run of an asset (or another job `task`, e.g. OCR). Idempotent: while the
+    asset has a queued or running job, that job is returned and nothing new is sent.
+    enqueue=False: the caller runs it itself."""
     if queue not in broker.queue_names():
         raise UnknownQueue(queue=queue)
     with transaction.atomic():
@@ -83,7 +84,7 @@ def job_create(*, asset_id: int, queue: str = "media", enqueue: bool = True) -> 
         active = Job.objects.active().filter(asset=asset).first()
         if active is not None:
             return active
-        job = Job.objects.create(asset=asset, queue=queue, task_id=_new_task_id())
+        job = Job.objects.create(asset=asset, queue=queue, task=task, task_id=_new_task_id())
         _publish_after_commit(job)
         if enqueue:
             _enqueue_after_commit(job)
@@ -244,7 +245,7 @@ def job_sweep(*, now: datetime | None = None) -> list[int]:
             job.task_id = job.task_id or _new_task_id()
             job.save(update_fields=["task_id", "updated_at"])  # the next sweep waits a whole grace again
         try:
-            broker.enqueue(job_id=job.pk, queue=job.queue, task_id=job.task_id)
+            broker.enqueue(job_id=job.pk, queue=job.queue, task_id=job.task_id, name=job.task)
         except broker.BROKER_ERRORS:
             log.warning("jobs sweep: broker failed; job %s and the rest wait for the next sweep", job.pk)
             break

@@ -53,6 +53,7 @@ class DocumentResult:
     supported: bool = True  # False: kept as uploaded, nothing extracted (see note)
     note: str | None = None  # for the editor: why something is missing
     pdfinfo: dict[str, str] = field(default_factory=dict, repr=False)  # every field pdfinfo printed
+    pages_without_text: int = 0  # scans, most likely: OCR reads them afterwards (portal.processing.ocr)
 
     @property
     def outputs(self) -> list[Output]:
@@ -76,6 +77,7 @@ class DocumentResult:
             "thumbnail": self.thumbnail,
             "supported": self.supported,
             "note": self.note,
+            "pages_without_text": self.pages_without_text,
         }
 
 
@@ -116,8 +118,10 @@ def process_pdf(src: Path, out_dir: Path, progress: Progress = no_progress) -> D
     stages.report("text", 1.0)
     pdf_thumbnail(src, out_dir / THUMBNAIL)
     stages.report("thumbnails", 1.0)
+    parts = text.split("\f")[:pages] if not note else []
+    blank = sum(1 for page in parts if not page.strip()) + (pages - len(parts) if not (truncated or note) else 0)
     return DocumentResult("pdf", "application/pdf", pages, text, truncated, info, THUMBNAIL, text_file, note=note,
-                          pdfinfo=every_field)
+                          pdfinfo=every_field, pages_without_text=blank)
 
 
 def process_text(

@@ -7,7 +7,7 @@ import subprocess
 from fractions import Fraction
 from pathlib import Path
 
-from PIL import ExifTags, Image, TiffImagePlugin
+from PIL import ExifTags, Image, ImageDraw, ImageFont, TiffImagePlugin
 
 FFMPEG = ["ffmpeg", "-nostdin", "-hide_banner", "-v", "error", "-y"]
 
@@ -95,3 +95,20 @@ def _picture(size: tuple[int, int], seed: int) -> Image.Image:
     saturation = Image.new("L", size, 160)
     value = Image.linear_gradient("L").rotate(90).resize(size).point(lambda v: 96 + v // 2)
     return Image.merge("HSV", (hue, saturation, value)).convert("RGB")
+
+
+def scanned_page(lines: list[str], *, size: tuple[int, int] = (1275, 1650)) -> Image.Image:
+    """A letter page at 150 dpi as a scanner sees it: black text on white, pixels only."""
+    page = Image.new("L", size, 255)
+    draw = ImageDraw.Draw(page)
+    font = ImageFont.load_default(size=44)
+    for number, line in enumerate(lines):
+        draw.text((110, 160 + number * 80), line, fill=0, font=font)
+    return page
+
+
+def make_scan(dest: Path, pages: list[list[str]], *, resolution: float = 150) -> Path:
+    """A PDF of scanned pages: each page one image, no text layer (pdftotext finds nothing)."""
+    images = [scanned_page(lines) for lines in pages]
+    images[0].save(dest, "PDF", resolution=resolution, save_all=True, append_images=images[1:])
+    return dest

@@ -29,6 +29,7 @@ from portal.processing import workdir
 from portal.processing.common import RawMetadata
 from portal.processing.dispatch import process
 from portal.processing.errors import ProcessingError
+from portal.processing.ocr_queue import ocr_request
 from portal.processing.rawmeta import build_document
 from portal.processing.workdir import job_work_dir
 
@@ -122,6 +123,7 @@ def processing_run(*, job_id: int) -> None:
             job_fail(job_id=job_id, reason=error.reason)
         return
     job_succeed(job_id=job_id)
+    ocr_request(asset_id=asset.pk)  # only now: one active job per asset
 
 
 # For runs that make their working directory themselves (ocr_services): the same folder, and the

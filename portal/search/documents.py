@@ -17,6 +17,7 @@ from portal.search.index import MARK_END, MARK_START
 log = logging.getLogger(__name__)
 
 TEXT_RENDITION = "text.txt"
+OCR_RENDITION = "ocr.txt"  # what OCR read on scanned pages and images (portal.processing.ocr)
 MAX_TEXT_BYTES = 1024 * 1024  # processing caps extraction too; the index needs no more
 # Our highlight markers must only ever come from the engine; control characters (pdftotext's
 # form feed between pages) would show as boxes in a snippet.
@@ -29,15 +30,20 @@ def _clean(text: str) -> str:
 
 
 def extracted_text(asset: Asset) -> str:
-    key = asset.rendition_key(TEXT_RENDITION)
-    if key is None:
-        return ""
-    try:
-        data = s3.read(bucket=settings.S3_PRIVATE_BUCKET, key=key, max_bytes=MAX_TEXT_BYTES)
-    except s3.StorageError:  # index the rest now; a later change or reindex brings the text
-        log.warning("could not read the extracted text of asset %s", asset.pk, exc_info=True)
-        return ""
-    return data.decode("utf-8", errors="replace")
+    """The text processing took out of the file, then what OCR read on its scans (a PDF's typed pages
+    are in the first, its scanned pages in the second; an image has only the second)."""
+    parts = []
+    for relative in (TEXT_RENDITION, OCR_RENDITION):
+        key = asset.rendition_key(relative)
+        if key is None:
+            continue
+        try:
+            data = s3.read(bucket=settings.S3_PRIVATE_BUCKET, key=key, max_bytes=MAX_TEXT_BYTES)
+        except s3.StorageError:  # index the rest now; a later change or reindex brings the text
+            log.warning("could not read the extracted text of asset %s", asset.pk, exc_info=True)
+            continue
+        parts.append(data.decode("utf-8", errors="replace"))
+    return "\n".join(parts)
 
 
 def _point(location: tuple[float, float] | None) -> dict[str, float] | None:

@@ -1,4 +1,5 @@
-"""Processing tasks. Thin: the work is portal.processing.services.processing_run."""
+"""Processing tasks. Thin: the work is portal.processing.services.processing_run, and OCR after it
+(portal.processing.ocr_services.ocr_run)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ from portal.core.tasks import TaskName
 from portal.integrations.s3 import StorageUnavailable
 from portal.processing import workdir
 from portal.processing.errors import ToolMissing
+from portal.processing.ocr_services import ocr_give_up, ocr_run
 from portal.processing.services import (
     GAVE_UP_STORAGE,
     GAVE_UP_TIME,
@@ -59,6 +61,36 @@ class ProcessingTask(Task[[int], None]):
 )
 def run(job_id: int) -> None:
     processing_run(job_id=job_id)
+
+
+class OcrTask(Task[[int], None]):
+    def on_failure(self, exc: Exception, task_id: str, args: tuple[Any, ...], kwargs: dict[str, Any],
+                   einfo: ExceptionInfo) -> None:
+        """Gave up for good: the OCR job fails with the reason; the asset is left as processing made it."""
+        job_id = int(kwargs.get("job_id", args[0] if args else 0))
+        if isinstance(exc, TRANSIENT):
+            reason = GAVE_UP_STORAGE if isinstance(exc, StorageUnavailable) else GAVE_UP_TOOL
+        else:
+            reason = GAVE_UP_TIME if isinstance(exc, SoftTimeLimitExceeded) else GAVE_UP_UNEXPECTED
+        ocr_give_up(job_id=job_id, reason=reason)
+
+
+@app.task(
+    base=OcrTask,
+    name=TaskName.PROCESSING_OCR,  # on `bulk` (portal.core.tasks): long scans never hold up `media`
+    acks_late=True,
+    reject_on_worker_lost=True,  # ocr_run is idempotent: a new folder per job, switched in one transaction
+    autoretry_for=TRANSIENT,
+    retry_backoff=settings.PROCESSING_RETRY_BACKOFF_SECONDS,
+    retry_backoff_max=300,
+    retry_jitter=True,
+    max_retries=settings.PROCESSING_MAX_RETRIES,
+    soft_time_limit=settings.OCR_MAX_SECONDS + 60,  # ocrmypdf itself is killed at OCR_MAX_SECONDS
+    time_limit=settings.OCR_MAX_SECONDS + 120,
+    ignore_result=True,
+)
+def ocr(job_id: int) -> None:
+    ocr_run(job_id=job_id)
 
 
 @worker_ready.connect
