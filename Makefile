@@ -58,6 +58,7 @@ bench: setup
 	$(PY) bench/balancer.py
 	$(PY) bench/search.py
 	$(PY) bench/analytics_events.py
+	$(PY) bench/related.py
 
 down:
 	bin/stack down
