@@ -61,6 +61,10 @@ class Ports:
     memcached: int = port("STACK_MEMCACHED_PORT", 21211)
     opensearch: int = port("STACK_OPENSEARCH_PORT", 19200)
     opensearch_transport: int = port("STACK_OPENSEARCH_TRANSPORT_PORT", 19300)
+    # SCALE=2's second OpenSearch node: by default two above the first's, so a stack instance that
+    # moves the first's ports (the drills) moves these too and never seeds another instance's node.
+    opensearch2: int = port("STACK_OPENSEARCH2_PORT", opensearch + 2)
+    opensearch2_transport: int = port("STACK_OPENSEARCH2_TRANSPORT_PORT", opensearch_transport + 2)
     elasticsearch: int = port("STACK_ELASTICSEARCH_PORT", 19201)
     elasticsearch_transport: int = port("STACK_ELASTICSEARCH_TRANSPORT_PORT", 19301)
     ferretdb: int = port("STACK_FERRETDB_PORT", 37017)

@@ -28,6 +28,7 @@ REGISTRY = {
     "sentinel3": "redis.Sentinel3",
     "memcached": "Memcached",
     "opensearch": "OpenSearch",
+    "opensearch2": "opensearch.OpenSearch2",  # SCALE=2: a data node joining opensearch's cluster
     "elasticsearch": "Elasticsearch",
     "ferretdb": "FerretDB",
     "s3": "S3",
@@ -44,7 +45,7 @@ LB_ONLY = frozenset({"web1", "web2", "stream"})
 # SCALE=2: the second instance of each tier beside the first (issue "two of every tier"); each tier's
 # module adds its names here and to REGISTRY.
 SCALE_ONLY: frozenset[str] = frozenset({"postgres-replica", "redis-replica", "sentinel1", "sentinel2", "sentinel3",
-                                         "worker-a", "worker-b"})
+                                         "worker-a", "worker-b", "opensearch2"})
 # Started only when named (`bin/stack up elasticsearch`); a plain `down` stops them, status lists them when running.
 OPTIONAL = frozenset({"elasticsearch"})
 

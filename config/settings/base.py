@@ -223,7 +223,11 @@ STORAGES: dict[str, dict[str, object]] = {
 WHITENOISE_MAX_AGE = 31536000
 
 # Local servers of the stack; production points these at managed services.
+# SEARCH_URL: one node, or a cluster's nodes separated by commas (a dead one is skipped).
 SEARCH_URL = env.str("SEARCH_URL", default="http://127.0.0.1:19200")
+# Copies of each shard beyond the primary, as OpenSearch's auto_expand_replicas "min-max": one per
+# other data node up to max ("0-1": a copy on a second node when there is one; one node stays green).
+SEARCH_INDEX_REPLICAS = env.str("SEARCH_INDEX_REPLICAS", default="0-1")
 # Index and alias names start with this (test.py: the test database's name, so parallel runs never share one).
 SEARCH_INDEX_PREFIX = env.str("SEARCH_INDEX_PREFIX", default="portal")
 # Per-request timeout of the engine (seconds), and how long a failed engine is skipped (circuit
@@ -235,7 +239,7 @@ SEARCH_BREAKER_SECONDS = env.float("SEARCH_BREAKER_SECONDS", default=5.0)
 SEARCH_BACKEND = env.str("SEARCH_BACKEND", default="portal.search.backends.opensearch.OpenSearchBackend")
 # django-opensearch-dsl declares the index; the index is written only by the indexing tasks after
 # commit, so the package's own model-signal syncing and per-write refresh are off.
-OPENSEARCH_DSL = {"default": {"hosts": [SEARCH_URL], "timeout": SEARCH_TIMEOUT_SECONDS}}
+OPENSEARCH_DSL = {"default": {"hosts": SEARCH_URL.split(","), "timeout": SEARCH_TIMEOUT_SECONDS}}
 OPENSEARCH_DSL_AUTOSYNC = False
 OPENSEARCH_DSL_AUTO_REFRESH = False
 OPENSEARCH_DSL_SIGNAL_PROCESSOR = "portal.search.backends.opensearch_index.NoSignalProcessor"

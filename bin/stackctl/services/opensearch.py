@@ -1,10 +1,19 @@
-"""OpenSearch 2.19, single node, assembled from Maven Central jars: the portal's full-text search.
+"""OpenSearch 2.19, assembled from Maven Central jars: the portal's full-text search. One node, and
+with SCALE=2 a second (opensearch2) joining its cluster.
 
 deploy/opensearch/pom.xml gathers the server and the modules the portal needs into
 var/opensearch-dist/lib; deploy/opensearch/.../PortalNode.java starts a node with those modules
 loaded from the classpath. The distribution's refusal to run as root lives in its Bootstrap class,
 which PortalNode does not use, so the JVM runs as whoever runs bin/stack: no system user to create,
 no data directory to chown.
+
+The two-node topology (SCALE=2): opensearch (portal-1) is the only cluster-manager-eligible node, and
+holds data; opensearch2 (portal-2) holds data only. Indexes ask for auto_expand_replicas 0-1, so each
+shard has a copy on both nodes while both run, and one node alone is green. With one voter the
+cluster never loses its quorum to opensearch2 leaving, and a SCALE=1 stack (portal-1 alone) starts
+whatever a SCALE=2 run left behind. Without portal-1, portal-2 keeps answering searches from the last
+cluster state it knew (cluster.no_cluster_manager_block: write) while writes wait for portal-1;
+production puts three dedicated cluster managers in front instead (README, "Deploying").
 """
 
 from __future__ import annotations
@@ -70,6 +79,18 @@ class OpenSearch(SearchNode):
         for sub in ("data", "logs", "tmp"):
             (self.data_dir / sub).mkdir(parents=True, exist_ok=True)
 
+    def node_settings(self) -> dict[str, object]:
+        """Who this node is in the cluster. portal-1 bootstraps the cluster on its first start (an
+        existing data folder, one made with the former `discovery.type: single-node` included, keeps
+        its cluster and ignores the setting); seeded with its own address, it never scans ports for
+        a cluster to join."""
+        return {
+            "node.name": "portal-1",
+            "transport.port": config.PORTS.opensearch_transport,
+            "discovery.seed_hosts": f"{config.HOST}:{config.PORTS.opensearch_transport}",
+            "cluster.initial_cluster_manager_nodes": "portal-1",
+        }
+
     def command(self) -> Launch:
         home = self.data_dir
         settings = {
@@ -77,7 +98,7 @@ class OpenSearch(SearchNode):
             "path.data": home / "data",
             "path.logs": home / "logs",
             "http.port": self.port,
-            "transport.port": config.PORTS.opensearch_transport,
+            **self.node_settings(),
         }
         return Launch([
             "java", f"-Xms{config.OPENSEARCH_HEAP}", f"-Xmx{config.OPENSEARCH_HEAP}", *JVM_FLAGS,
@@ -88,3 +109,27 @@ class OpenSearch(SearchNode):
 
     def fingerprint(self) -> str:
         return build_fingerprint()
+
+
+class OpenSearch2(OpenSearch):
+    """SCALE=2: a data-only node that finds portal-1 at its transport address and joins its cluster."""
+
+    name = "opensearch2"
+    port = config.PORTS.opensearch2
+    url = f"http://{config.HOST}:{config.PORTS.opensearch2}"
+    depends_on = ("opensearch",)
+    start_timeout = 300.0  # ready once the replicas it receives are copied (a large index takes a while)
+
+    def node_settings(self) -> dict[str, object]:
+        return {
+            "node.name": "portal-2",
+            "node.roles": "data",
+            "transport.port": config.PORTS.opensearch2_transport,
+            "discovery.seed_hosts": f"{config.HOST}:{config.PORTS.opensearch_transport}",
+        }
+
+    def ready(self) -> bool:
+        # Answered through this node, health needs a cluster manager it has joined; green means
+        # every replica it was given is copied.
+        health = self._get("/_cluster/health?wait_for_status=green&timeout=1s")
+        return health.get("status") == "green" and int(health.get("number_of_data_nodes", 0)) >= 2

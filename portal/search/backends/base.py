@@ -127,6 +127,16 @@ class SearchBackend(SearchReader, Protocol):
         ...
 
 
+def client_options(url: str) -> dict[str, Any]:
+    """The engine client's hosts and retries for SEARCH_URL: one node's URL, or the URLs of a
+    cluster's nodes separated by commas. With several, a request a node cannot take (refused, reset,
+    timed out, 502-504 while it stops or starts) goes to the next node, and the client leaves the
+    failed one out for a while (60 s, doubling); only when every node fails does the caller see an
+    error (then the breaker and the PostgreSQL fallback). With one node there is nobody to retry."""
+    hosts = [part.strip() for part in url.split(",") if part.strip()]
+    return {"hosts": hosts, "max_retries": len(hosts) - 1, "retry_on_timeout": len(hosts) > 1}
+
+
 def highlighted(fragment: str) -> SafeString:
     """Escape everything, then turn only our private-use markers into <mark> (titles may hold HTML)."""
     return mark_safe(escape(fragment).replace(MARK_START, "<mark>").replace(MARK_END, "</mark>"))  # noqa: S308

@@ -24,7 +24,16 @@ from elasticsearch.helpers import bulk
 from portal.core.breaker import CircuitBreaker
 from portal.library.models import Asset
 from portal.search import index as design
-from portal.search.backends.base import Bucket, Document, Hit, Progress, SearchQuery, SearchResults, SearchUnavailable
+from portal.search.backends.base import (
+    Bucket,
+    Document,
+    Hit,
+    Progress,
+    SearchQuery,
+    SearchResults,
+    SearchUnavailable,
+    client_options,
+)
 from portal.search.backends.elasticsearch_index import SETTINGS, AssetIndex, versioned_index
 
 # Turning documents and responses into our types is engine-neutral: the same code for both.
@@ -41,7 +50,7 @@ breaker = CircuitBreaker("search engine", lambda: settings.SEARCH_BREAKER_SECOND
 @cache
 def _client(url: str, timeout: float) -> Elasticsearch:
     # One client (and connection pool) per process, as for OpenSearch.
-    return Elasticsearch(hosts=[url], timeout=timeout, max_retries=0, retry_on_timeout=False, maxsize=25)
+    return Elasticsearch(**client_options(url), timeout=timeout, maxsize=25)
 
 
 def client() -> Elasticsearch:

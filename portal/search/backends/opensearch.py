@@ -33,9 +33,10 @@ from portal.search.backends.base import (
     SearchQuery,
     SearchResults,
     SearchUnavailable,
+    client_options,
     highlighted,
 )
-from portal.search.backends.opensearch_index import SETTINGS, AssetIndex, versioned_index
+from portal.search.backends.opensearch_index import AssetIndex, live_settings, versioned_index
 from portal.search.queries import FACET_SIZES, search_body, suggest_body
 
 log = logging.getLogger(__name__)
@@ -50,7 +51,7 @@ breaker = CircuitBreaker("search engine", lambda: settings.SEARCH_BREAKER_SECOND
 @cache
 def _client(url: str, timeout: float) -> OpenSearch:
     # One client (and connection pool) per process: a new TCP connection per search costs more than the search.
-    return OpenSearch(hosts=[url], timeout=timeout, max_retries=0, retry_on_timeout=False, maxsize=25)
+    return OpenSearch(**client_options(url), timeout=timeout, maxsize=25)
 
 
 def client() -> OpenSearch:
@@ -121,6 +122,9 @@ class OpenSearchBackend:
             # place; a changed analyzer needs `search_reindex`.
             client().indices.put_mapping(index=design.alias_name(), body=AssetIndex._doc_type.mapping.to_dict(),
                                          request_timeout=ADMIN_TIMEOUT_S)
+            # So do its replicas (an index made for one node gets its copy on a second).
+            client().indices.put_settings(index=design.alias_name(), body={"index": live_settings()},
+                                          request_timeout=ADMIN_TIMEOUT_S)
             return None
         name = design.new_index_name()
         versioned_index(name, alias=design.alias_name()).create(using=client(), request_timeout=ADMIN_TIMEOUT_S)
@@ -202,9 +206,9 @@ class OpenSearchBackend:
         versioned_index(name, alias=building, bulk_load=True).create(using=client(), request_timeout=ADMIN_TIMEOUT_S)
         try:
             self.write_documents(documents, progress=progress, index=name)
-            live_refresh = {"index": {"refresh_interval": SETTINGS["refresh_interval"]}}
-            client().indices.put_settings(index=name, body=live_refresh, request_timeout=ADMIN_TIMEOUT_S)
+            client().indices.put_settings(index=name, body={"index": live_settings()}, request_timeout=ADMIN_TIMEOUT_S)
             client().indices.refresh(index=name, request_timeout=ADMIN_TIMEOUT_S)
+            self._wait_for_copies(name)
             old = self.indices_behind(alias)
             actions: list[dict[str, Any]] = [{"remove": {"index": index, "alias": alias}} for index in old]
             actions += [{"add": {"index": name, "alias": alias}}, {"remove": {"index": name, "alias": building}}]
@@ -217,6 +221,14 @@ class OpenSearchBackend:
         for index in old:
             client().indices.delete(index=index, ignore=404, request_timeout=ADMIN_TIMEOUT_S)
         return name
+
+    def _wait_for_copies(self, index: str) -> None:
+        """Before an index takes the alias, let its replicas finish copying (green), so losing a node
+        right after the swap loses no search; after ADMIN_TIMEOUT_S, swap anyway (they keep copying)."""
+        health = client().cluster.health(index=index, wait_for_status="green", timeout=f"{ADMIN_TIMEOUT_S}s",
+                                         request_timeout=ADMIN_TIMEOUT_S + 10)
+        if health.get("timed_out"):
+            log.warning("%s is %s after %d s; swapping the alias anyway", index, health.get("status"), ADMIN_TIMEOUT_S)
 
     def ids_in_collection(self, collection_id: int) -> list[int]:
         body = {"query": {"term": {"collection_ids": collection_id}}, "_source": False, "size": 10_000}

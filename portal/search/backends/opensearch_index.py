@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django_opensearch_dsl import Document, fields
 from django_opensearch_dsl.registries import registry
@@ -37,7 +38,7 @@ folded = normalizer("folded", filter=["lowercase", "asciifolding"])
 
 SETTINGS: dict[str, Any] = {
     "number_of_shards": 1,
-    "number_of_replicas": 0,  # one node here; production's domain sets its own
+    # Replicas: settings.SEARCH_INDEX_REPLICAS, given to each versioned index when it is created.
     "refresh_interval": "1s",  # near real time: a write is searchable within a second
     "max_result_window": 10_000,
 }
@@ -98,13 +99,21 @@ class AssetIndex(Document):
         return asset_document(instance)
 
 
+def live_settings() -> dict[str, Any]:
+    """What an index serving searches has: periodic refreshes and its copies on the other nodes."""
+    return {"refresh_interval": SETTINGS["refresh_interval"], "auto_expand_replicas": settings.SEARCH_INDEX_REPLICAS}
+
+
 def versioned_index(name: str, *, alias: str, bulk_load: bool = False) -> Index:
     """A new index of AssetIndex's design named `name`, created with `alias` pointing at it.
-    `bulk_load`: refresh off while a rebuild fills it (one refresh at the end is far cheaper)."""
+    `bulk_load`: no refreshes and no replicas while a rebuild fills it (one refresh at the end, and
+    copying the finished files to the other nodes, are far cheaper than doing the work on each)."""
     index = AssetIndex._index.clone(name=name)
     index.aliases(**{alias: {}})
     if bulk_load:
-        index.settings(refresh_interval="-1")
+        index.settings(refresh_interval="-1", auto_expand_replicas=False, number_of_replicas=0)
+    else:
+        index.settings(**live_settings())
     return index
 
 
