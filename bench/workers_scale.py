@@ -43,6 +43,22 @@ def cpu_busy() -> tuple[int, int]:
     return sum(fields) - idle, sum(fields)
 
 
+def hosts_cpu_seconds(var: Path, hosts: tuple[str, ...]) -> float:
+    """CPU time of the hosts' processes so far: each worker's process group (its pool children, and
+    through them the ffmpeg runs they waited for)."""
+    groups = {int((var / "run" / f"{name}.pid").read_text()) for name in hosts}
+    ticks = 0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[2]) in groups:  # pgid
+                ticks += sum(int(value) for value in fields[11:15])  # utime stime cutime cstime
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--jobs", type=int, default=16, help="jobs per round")
@@ -101,22 +117,25 @@ def main() -> None:
         if failed:
             raise SystemExit(f"{failed} jobs did not succeed; see {var}/log/")
 
-    def round_of(hosts: tuple[str, ...]) -> tuple[float, float]:
-        """Queue --jobs jobs with `hosts` up; returns (jobs per minute, CPU busy share)."""
+    def round_of(hosts: tuple[str, ...]) -> tuple[float, float, float]:
+        """Queue --jobs jobs with `hosts` up; returns (jobs per minute, machine CPU busy share, the
+        hosts' CPU seconds per job)."""
         stack("up", *hosts)
         finish(queue_jobs(len(hosts)))  # warm-up, untimed: each host's first task imports what it lazily needs
         assets = queue_assets(args.jobs)
         busy0, total0 = cpu_busy()
+        cpu0 = hosts_cpu_seconds(var, hosts)
         started = time.monotonic()
         finish([job_create(asset_id=pk, queue="media").pk for pk in assets])
         elapsed = time.monotonic() - started
         busy1, total1 = cpu_busy()
+        cpu = hosts_cpu_seconds(var, hosts) - cpu0
         stack("down", *hosts)
-        return args.jobs / elapsed * 60, (busy1 - busy0) / max(total1 - total0, 1)
+        return args.jobs / elapsed * 60, (busy1 - busy0) / max(total1 - total0, 1), cpu / args.jobs
 
     print(f"workers bench, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC; {machine()}")
     print(f"load average before: {' '.join(Path('/proc/loadavg').read_text().split()[:3])}")
-    results: dict[int, list[tuple[float, float]]] = {1: [], 2: []}
+    results: dict[int, list[tuple[float, float, float]]] = {1: [], 2: []}
     try:
         for _ in range(args.rounds):
             for count in (1, 2):
@@ -129,12 +148,16 @@ def main() -> None:
           "each, alternating; a host = one celery worker, concurrency 1")
     medians = {}
     for count, rows in results.items():
-        rates = [rate for rate, _ in rows]
+        rates = [rate for rate, _, _ in rows]
         medians[count] = statistics.median(rates)
         print(f"  {count} host{'s' if count > 1 else ' '}: {medians[count]:6.1f} jobs/min (median; rounds "
               f"{', '.join(f'{rate:.1f}' for rate in rates)}), machine CPU busy "
-              f"{', '.join(f'{share:.0%}' for _, share in rows)}")
+              f"{', '.join(f'{share:.0%}' for _, share, _ in rows)}, hosts' CPU per job "
+              f"{', '.join(f'{per_job:.2f} s' for _, _, per_job in rows)}")
     print(f"  ratio two hosts / one host: {medians[2] / medians[1]:.2f}")
+    per_job = statistics.median(per for rows in results.values() for _, _, per in rows)
+    print(f"  ceiling of this machine's {os.cpu_count()} cores at {per_job:.2f} CPU s per job: "
+          f"{(os.cpu_count() or 1) * 60 / per_job:.0f} jobs/min, however many hosts")
     sys.stdout.flush()
 
 
