@@ -51,7 +51,9 @@ def port(name: str, default: int) -> int:
 @dataclass(frozen=True)
 class Ports:
     postgres: int = port("STACK_PG_PORT", 15432)
-    postgres_replica: int = port("STACK_PG_REPLICA_PORT", 15433)  # SCALE=2: the streaming replica
+    # SCALE=2's streaming replica: one above the primary by default, so an instance that moves the
+    # primary (the drills) moves its replica too.
+    postgres_replica: int = port("STACK_PG_REPLICA_PORT", postgres + 1)
     redis: int = port("STACK_REDIS_PORT", 16379)
     # SCALE=2: the Redis replica and the three sentinels that fail the master over to it.
     redis_replica: int = port("STACK_REDIS_REPLICA_PORT", 16380)
@@ -113,7 +115,6 @@ SENTINEL_DOWN_AFTER_MS = int(os.environ.get("STACK_SENTINEL_DOWN_AFTER_MS", "300
 
 URLS = {
     "DATABASE_URL": f"postgres://{PG_USER}:{PG_PASSWORD}@{HOST}:{PORTS.postgres}/{PG_DB}",
-    "DATABASE_REPLICA_URL": f"postgres://{PG_USER}:{PG_PASSWORD}@{HOST}:{PORTS.postgres_replica}/{PG_DB}",
     "REDIS_URL": f"redis://{HOST}:{PORTS.redis}/0",
     "MEMCACHED_URL": f"{HOST}:{PORTS.memcached}",
     "SEARCH_URL": f"http://{HOST}:{PORTS.opensearch}",
@@ -122,3 +123,7 @@ URLS = {
     "CDN_BASE_URL": f"http://{HOST}:{PORTS.cdn}",
 }
 LB_URL = f"https://{HOST}:{PORTS.lb_https}"
+# SCALE=2's replica; `bin/stack env` exports it only when there is one (the portal reads from it when set).
+DATABASE_REPLICA_URL = f"postgres://{PG_USER}:{PG_PASSWORD}@{HOST}:{PORTS.postgres_replica}/{PG_DB}"
+if SCALE >= 2:
+    URLS["DATABASE_REPLICA_URL"] = DATABASE_REPLICA_URL

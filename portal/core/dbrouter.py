@@ -6,11 +6,15 @@ it is current. Read-your-writes: an authenticated user's unsafe request pins tha
 primary for DATABASE_REPLICA_PIN_SECONDS (a timestamp in their session), so an editor never sees the
 replica's older copy of what they just saved. Sessions themselves are always read on the primary.
 
-The router cannot know the replica is down until it tries: the first read of a request checks the
-replica's connection (Django's own health check, a `SELECT 1` on a kept connection or a new one), and a
-failure there or in any replica query opens the project's circuit breaker, so reads go to the primary
-for a cooldown and then one request tries the replica again. A safe request whose replica query
-failed mid-way is run again once on the primary: a replica going away costs a retry, never a 500.
+Caches keyed by the content generation (whole pages, list fragments) must not be filled from a replica
+that has not replayed the write that moved the generation: bump_generation first records the primary's
+WAL position (content_committed), and a request reads from the replica only once the replica has
+replayed that far. That one query, the first of the request, is also the replica's health check.
+
+The router cannot know the replica is down until it tries: a failure of that query or of any replica
+query opens the project's circuit breaker, so reads go to the primary for a cooldown and then one
+request tries the replica again. A safe request whose replica query failed mid-way is run again once
+on the primary: a replica going away costs a retry, never a 500.
 """
 
 from __future__ import annotations
@@ -23,6 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, InterfaceError, OperationalError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
@@ -37,6 +42,8 @@ ROUTER = "portal.core.dbrouter.PrimaryReplicaRouter"
 PIN_KEY = "_db_primary_until"  # in the session: epoch seconds until which reads stay on the primary
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 PRIMARY_ONLY_APPS = frozenset({"sessions"})  # holds the pin itself; a new session must be found at once
+COMMITTED_LSN_KEY = "db:committed-lsn"  # in the cache: the primary's WAL position at the last content change
+LSN_SQL = "SELECT pg_wal_lsn_diff({}, '0/0')::bigint"  # an LSN as a number of bytes, comparable across servers
 
 breaker = CircuitBreaker("database-replica", lambda: settings.DATABASE_REPLICA_COOLDOWN_SECONDS)
 
@@ -45,6 +52,7 @@ breaker = CircuitBreaker("database-replica", lambda: settings.DATABASE_REPLICA_C
 class _Reads:
     replica: bool  # may this request's reads use the replica?
     failed: bool = False  # a replica query failed during this request
+    current: bool | None = None  # has the replica replayed the last content change? (asked once)
 
 
 _reads: ContextVar[_Reads | None] = ContextVar("replica_reads", default=None)
@@ -71,18 +79,41 @@ def replica_failed() -> None:
         state.failed = True
 
 
-def _replica_healthy() -> bool:
+def content_committed() -> None:
+    """Before the content generation moves (bump_generation, after a commit): the primary's WAL
+    position now, which the replica must have replayed before it serves a read again."""
+    if not replica_in_use():
+        return
+    try:
+        with connections[PRIMARY].cursor() as cursor:
+            cursor.execute(LSN_SQL.format("pg_current_wal_insert_lsn()"))
+            (position,) = cursor.fetchone()
+    except DatabaseError:  # cannot say how far: no replica reads until the next change is recorded
+        position = 2**62
+    # Concurrent changes: the furthest one wins, up to a race of two writers within the same moment.
+    if int(cache.get(COMMITTED_LSN_KEY) or 0) < position:
+        cache.set(COMMITTED_LSN_KEY, position, timeout=None)
+
+
+def _replica_current(state: _Reads) -> bool:
+    if state.current is None:
+        state.current = _ask_replica()
+    return state.current
+
+
+def _ask_replica() -> bool:
     if not breaker.allows():
         return False
-    connection = connections[REPLICA]
     try:
-        connection.close_if_health_check_failed()  # once per request, like the primary's
-        connection.ensure_connection()
+        with connections[REPLICA].cursor() as cursor:  # a kept or new connection: this is its health check
+            cursor.execute(LSN_SQL.format("pg_last_wal_replay_lsn()"))
+            (replayed,) = cursor.fetchone()
     except DatabaseError:
         replica_failed()
         return False
     breaker.succeeded()
-    return True
+    # None: not a standby any more (promoted), so never current again.
+    return replayed is not None and replayed >= int(cache.get(COMMITTED_LSN_KEY) or 0)
 
 
 class PrimaryReplicaRouter:
@@ -92,7 +123,7 @@ class PrimaryReplicaRouter:
             return PRIMARY
         if model._meta.app_label in PRIMARY_ONLY_APPS or connections[PRIMARY].in_atomic_block:
             return PRIMARY  # inside a transaction, reads must see what it wrote (and lock with it)
-        return REPLICA if _replica_healthy() else PRIMARY
+        return REPLICA if _replica_current(state) else PRIMARY
 
     def db_for_write(self, model: type[Model], **hints: Any) -> str:
         return PRIMARY

@@ -20,6 +20,8 @@ from typing import Any, TypeVar
 from django.core.cache import cache
 from django.http import HttpRequest
 
+from portal.core.dbrouter import content_committed
+
 GENERATION_KEY = "content:generation"
 T = TypeVar("T")
 _MISS = object()
@@ -32,6 +34,7 @@ def fragment_key(name: str, *vary_on: object) -> str:
 
 def bump_generation() -> None:
     """Called (on commit) by every write a visitor could see; old values go stale at once."""
+    content_committed()  # first: nothing is cached under the new generation from a replica behind it
     try:
         cache.incr(GENERATION_KEY)
     except ValueError:  # first write ever, or the key was flushed or evicted

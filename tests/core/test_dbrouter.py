@@ -12,6 +12,7 @@ from django.db import transaction
 from django.test import Client
 
 from portal.core import dbrouter
+from portal.core.fragments import bump_generation
 from portal.library.models import Asset
 from tests.factories import AssetFactory, UserFactory
 from tests.replica import replay_paused, replica_server, router_on, wait_for_replay  # noqa: F401 - fixtures
@@ -78,3 +79,19 @@ def test_an_open_breaker_sends_reads_to_the_primary(router_on):
         dbrouter.breaker.failed()  # as a failed replica query would
         with dbrouter.replica_reads():
             assert Asset.objects.get(pk=asset.pk).title == "Only on the primary"
+
+
+def test_after_a_content_change_the_replica_serves_no_read_until_it_has_replayed_it(router_on):
+    """Pages and list fragments are cached under the content generation: one built from a replica that
+    has not replayed the change behind a new generation would stay stale (a takedown still showing)."""
+    asset = _on_both(router_on)
+    with replay_paused(router_on):
+        Asset.objects.filter(pk=asset.pk).update(title="Only on the primary")
+        with dbrouter.replica_reads():
+            assert Asset.objects.get(pk=asset.pk).title == "On both"  # nothing announced: the replica
+        bump_generation()  # what every write a visitor could see does after its commit
+        with dbrouter.replica_reads():
+            assert Asset.objects.get(pk=asset.pk).title == "Only on the primary"
+    wait_for_replay(router_on)
+    with dbrouter.replica_reads():
+        assert Asset.objects.all().db == dbrouter.REPLICA  # replayed that far: the replica serves again

@@ -163,7 +163,7 @@ class PostgresReplica(Postgres):
 
     name = "postgres-replica"
     port = config.PORTS.postgres_replica
-    url = config.URLS["DATABASE_REPLICA_URL"]
+    url = config.DATABASE_REPLICA_URL
     depends_on = ("postgres",)
 
     def install(self) -> None:
