@@ -24,8 +24,9 @@ REPLAY_WAIT_SECONDS = 60.0  # a bound, not a measure: a loaded two-core machine 
 @pytest.fixture(scope="session")
 def replica_server() -> PostgresReplica:
     """`SCALE=2 bin/stack up postgres-replica`: a no-op when `make test` already started it."""
-    subprocess.run([str(config.ROOT / "bin" / "stack"), "up", "postgres-replica"],
-                   env={**os.environ, "SCALE": "2"}, check=True, capture_output=True)
+    started = subprocess.run([str(config.ROOT / "bin" / "stack"), "up", "postgres-replica"],
+                             env={**os.environ, "SCALE": "2"}, capture_output=True, text=True, timeout=600)
+    assert started.returncode == 0, started.stdout + started.stderr
     return PostgresReplica()
 
 
