@@ -30,7 +30,9 @@ def drill() -> Iterator[dict[str, str]]:
     config.VAR.mkdir(exist_ok=True)
     var = Path(tempfile.mkdtemp(prefix="stack-drill-", dir=config.VAR))
     os.chmod(var, 0o755)  # noqa: S103
-    env = {**os.environ, "STACK_VAR_DIR": str(var), "STACK_BUILD_DIR": str(config.BUILD),
+    # SCALE=1 whatever `make test` exports: the drill is the one-of-each stack (second instances have
+    # their own drills: tests/stack/test_search_cluster.py, test_redis_sentinel.py, tests/ops/test_replica.py).
+    env = {**os.environ, "STACK_VAR_DIR": str(var), "STACK_BUILD_DIR": str(config.BUILD), "SCALE": "1",
            **{name: str(port + SHIFT) for name, port in PORT_VARS.items()}}
     yield env
     stack_cli(env, "down")
