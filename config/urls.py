@@ -9,6 +9,7 @@ urlpatterns = [
     path("studio/", include("portal.uploads.urls")),
     path("studio/", include("portal.processing.urls")),
     path("studio/", include("portal.jobs.urls")),
+    path("studio/", include("portal.audit.urls")),
     path("", include("portal.analytics.urls")),
     path("accounts/", include("portal.accounts.urls")),
     path("", include("portal.ops.urls")),

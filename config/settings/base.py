@@ -36,6 +36,8 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "django_htmx",
     "template_partials",
+    "simple_history",  # revisions of assets and collections (portal/library/revisions.py)
+    "auditlog",  # the audit log's table (portal/audit/)
     "django_opensearch_dsl",  # the OpenSearch backend's index declaration (syncing off: see below)
     "portal.core",
     "portal.accounts",
@@ -47,6 +49,7 @@ INSTALLED_APPS = [
     "portal.processing",
     "portal.analytics",
     "portal.search",
+    "portal.audit",
     "portal.partners",
 ]
 
@@ -65,6 +68,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # Who saved a revision (simple-history) and who did what, from where, for the audit log.
+    "simple_history.middleware.HistoryRequestMiddleware",
+    "portal.audit.middleware.AuditMiddleware",
     # With a replica (DATABASE_REPLICA_URL): safe requests read from it unless the user just wrote.
     "portal.core.dbrouter.ReplicaReadsMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -257,6 +263,8 @@ MONGODB_BREAKER_SECONDS = env.float("MONGODB_BREAKER_SECONDS", default=5.0)  # n
 ANALYTICS_SHIP_SECONDS = env.float("ANALYTICS_SHIP_SECONDS", default=5.0)
 ANALYTICS_BATCH_SIZE = env.int("ANALYTICS_BATCH_SIZE", default=500)
 ANALYTICS_KEEP_DAYS = env.int("ANALYTICS_KEEP_DAYS", default=400)  # events older than this are deleted daily
+# The audit log (portal/audit/): entries older than this are deleted daily (`audit.expire`).
+AUDIT_KEEP_DAYS = env.int("AUDIT_KEEP_DAYS", default=365)
 S3_ENDPOINT_URL = env.str("S3_ENDPOINT_URL", default="http://127.0.0.1:17070")
 CDN_BASE_URL = env.str("CDN_BASE_URL", default="http://127.0.0.1:18080")
 
@@ -355,6 +363,7 @@ CELERY_BEAT_SCHEDULE = {
     "analytics-expire": periodic(TaskName.ANALYTICS_EXPIRE, 24 * 3600.0),
     "analytics-refresh": periodic(TaskName.ANALYTICS_REFRESH, 60.0, expires=60.0),
     "media-reconcile": periodic(TaskName.MEDIA_RECONCILE, MEDIA_RECONCILE_SECONDS, expires=MEDIA_RECONCILE_SECONDS),
+    "audit-expire": periodic(TaskName.AUDIT_EXPIRE, 24 * 3600.0),
 }
 
 # Processing (workers): limits that protect the workers from hostile or broken files.

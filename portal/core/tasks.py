@@ -34,6 +34,7 @@ class TaskName(StrEnum):
     ANALYTICS_REFRESH = "analytics.refresh"
     OPS_NOOP = "ops.noop"
     JOBS_SWEEP = "jobs.sweep"
+    AUDIT_EXPIRE = "audit.expire"
 
 
 # Where each task goes when it is sent without an explicit queue.
@@ -54,6 +55,7 @@ QUEUE_OF: dict[TaskName, Queue] = {
     TaskName.OPS_NOOP: Queue.INTERACTIVE,
     # Short, and never behind a backfill on `bulk`: recovering lost work should not wait an hour.
     TaskName.JOBS_SWEEP: Queue.INTERACTIVE,
+    TaskName.AUDIT_EXPIRE: Queue.BULK,
 }
 
 

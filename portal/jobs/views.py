@@ -16,6 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from portal.accounts.decorators import editor_required
+from portal.audit.actions import Action
+from portal.audit.services import audit_record
 from portal.core.http import HtmxHttpRequest, redirect_to_next, vary_on_htmx
 from portal.jobs import broker, selectors, services
 from portal.jobs.errors import JobError
@@ -92,7 +94,13 @@ def _act(request: HtmxHttpRequest, job_id: int, action: Callable[..., Job], done
 @editor_required
 @require_POST
 def job_retry(request: HtmxHttpRequest, job_id: int) -> HttpResponse:
-    return _act(request, job_id, services.job_retry, "Processing of “{title}” is queued again.")
+    def retry_and_record(*, job_id: int) -> Job:
+        job = services.job_retry(job_id=job_id)
+        audit_record(action=Action.RETRIED, model=Asset, object_id=job.asset_id, label=job.asset.title,
+                     actor=request.user, details={"job": job.pk})  # type: ignore[arg-type]
+        return job
+
+    return _act(request, job_id, retry_and_record, "Processing of “{title}” is queued again.")
 
 
 @editor_required

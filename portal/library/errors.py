@@ -33,5 +33,12 @@ class EditConflict(LibraryError):
         self.current = current
 
 
+class RevisionMissing(LibraryError):
+    """No such revision of this object (a stale link, or one of another object's)."""
+
+    def __init__(self) -> None:
+        super().__init__("That revision does not exist (any more).")
+
+
 class TagMergeRefused(LibraryError):
     """A merge of a tag into itself, or of a tag that no longer exists (merged or deleted meanwhile)."""

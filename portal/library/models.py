@@ -12,6 +12,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from portal.library.errors import IllegalTransition
+from portal.library.revisions import Revisions
 
 if TYPE_CHECKING:
     from portal.accounts.models import User
@@ -81,6 +82,8 @@ class Collection(models.Model):
     version = models.PositiveIntegerField(default=1)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+
+    history = Revisions(tracked=["title", "description"])
 
     class Meta:
         ordering = ["title"]
@@ -158,6 +161,9 @@ class Asset(models.Model):
     published_at = models.DateTimeField(null=True, blank=True)
 
     objects = AssetQuerySet.as_manager()
+    # What an editor's form sets; status belongs to the lifecycle, the rest to uploads and processing.
+    history = Revisions(tracked=["title", "kind", "description", "visibility", "featured", "share_location",
+                                 "offer_original"], m2m_fields=["tags", "collections"])
 
     class Meta:
         indexes = [

@@ -13,9 +13,10 @@ from django.db import DatabaseError, connection, transaction
 from django.utils.text import slugify
 
 from portal.accounts.models import User
-from portal.library.errors import EditConflict, KindFrozen, TagMergeRefused
+from portal.library.errors import EditConflict, KindFrozen, RevisionMissing, TagMergeRefused
 from portal.library.lifecycle import announce, announce_asset, asset_transition
 from portal.library.models import Asset, Collection, Status, Tag
+from portal.library.revisions import one_revision, related_ids
 from portal.library.signals import collection_changed, tags_merged
 
 log = logging.getLogger(__name__)
@@ -84,14 +85,17 @@ def asset_create(*, owner: User, data: AssetData) -> Asset:
         asset = Asset(owner=owner, slug=unique_slug(data.title))
         _apply(asset, data)
         asset.full_clean()
-        asset.save()
-        asset.tags.set(tags_for_names(data.tag_names))
-        asset.collections.set(data.collection_ids)
+        with one_revision(asset, user=owner):
+            asset.save()
+            asset.tags.set(tags_for_names(data.tag_names))
+            asset.collections.set(data.collection_ids)
         transaction.on_commit(partial(announce_asset, asset.pk, "created"))
     return asset
 
 
-def asset_update(*, asset_id: int, expected_version: int, data: AssetData) -> Asset:
+def asset_update(*, asset_id: int, expected_version: int, data: AssetData, editor: User | None = None,
+                 reason: str = "") -> Asset:
+    """An editor's save (or a restore of a revision, `reason` saying which): one new revision."""
     with transaction.atomic():
         asset = Asset.objects.select_for_update().get(pk=asset_id)
         if asset.version != expected_version:
@@ -101,11 +105,33 @@ def asset_update(*, asset_id: int, expected_version: int, data: AssetData) -> As
         _apply(asset, data)
         asset.version += 1  # safe: we hold the row lock
         asset.full_clean()
-        asset.save()
-        asset.tags.set(tags_for_names(data.tag_names))
-        asset.collections.set(data.collection_ids)
+        with one_revision(asset, user=editor, reason=reason):
+            asset.save()
+            asset.tags.set(tags_for_names(data.tag_names))
+            asset.collections.set(data.collection_ids)
         transaction.on_commit(partial(announce_asset, asset.pk, "updated"))
     return asset
+
+
+def asset_restore(*, asset_id: int, revision_id: int, expected_version: int, editor: User) -> Asset:
+    """Bring back what an editor set in an old revision, as a new save by `editor`: the same checks
+    as any edit (a version changed since the page was loaded raises EditConflict), a new version
+    and a revision of its own. Never the status (the lifecycle's), never a kind fixed by a file;
+    tags and collections deleted since are left out."""
+    record = Asset.history.filter(id=asset_id, history_id=revision_id).exclude(history_type="-").first()
+    if record is None:
+        raise RevisionMissing()
+    current = Asset.objects.only("kind", "source_key", "status").get(pk=asset_id)
+    data = AssetData(
+        title=record.title, kind=current.kind if current.kind_is_frozen else record.kind,
+        description=record.description, visibility=record.visibility, featured=record.featured,
+        share_location=record.share_location, offer_original=record.offer_original,
+        tag_names=list(Tag.objects.filter(pk__in=related_ids(Asset, record, "tags")).values_list("name", flat=True)),
+        collection_ids=list(Collection.objects.filter(pk__in=related_ids(Asset, record, "collections"))
+                            .values_list("pk", flat=True)),
+    )
+    return asset_update(asset_id=asset_id, expected_version=expected_version, data=data, editor=editor,
+                        reason=f"restored revision {revision_id}")
 
 
 def asset_set_published(*, asset_id: int, editor: User, published: bool) -> Asset:
@@ -127,12 +153,14 @@ def collection_create(*, owner: User, data: CollectionData) -> Collection:
         collection = Collection(owner=owner, title=data.title.strip(), description=data.description.strip(),
                                 slug=unique_slug(data.title))
         collection.full_clean()
-        collection.save()
+        with one_revision(collection, user=owner):
+            collection.save()
         transaction.on_commit(partial(_announce_collection, collection.pk, "created"))
     return collection
 
 
-def collection_update(*, collection_id: int, expected_version: int, data: CollectionData) -> Collection:
+def collection_update(*, collection_id: int, expected_version: int, data: CollectionData,
+                      editor: User | None = None, reason: str = "") -> Collection:
     with transaction.atomic():
         collection = Collection.objects.select_for_update().get(pk=collection_id)
         if collection.version != expected_version:
@@ -141,9 +169,20 @@ def collection_update(*, collection_id: int, expected_version: int, data: Collec
         collection.description = data.description.strip()
         collection.version += 1
         collection.full_clean()
-        collection.save()
+        with one_revision(collection, user=editor, reason=reason):
+            collection.save()
         transaction.on_commit(partial(_announce_collection, collection.pk, "updated"))
     return collection
+
+
+def collection_restore(*, collection_id: int, revision_id: int, expected_version: int, editor: User) -> Collection:
+    """As asset_restore: a new save of an old revision's title and description."""
+    record = Collection.history.filter(id=collection_id, history_id=revision_id).exclude(history_type="-").first()
+    if record is None:
+        raise RevisionMissing()
+    return collection_update(collection_id=collection_id, expected_version=expected_version, editor=editor,
+                             data=CollectionData(title=record.title, description=record.description),
+                             reason=f"restored revision {revision_id}")
 
 
 def collection_delete(*, collection_id: int) -> None:

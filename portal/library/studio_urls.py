@@ -1,5 +1,6 @@
 from django.urls import path
 
+from portal.library import history_views
 from portal.library import studio_views as views
 
 app_name = "studio"
@@ -17,3 +18,12 @@ urlpatterns = [
     path("collections/<int:collection_id>/delete/", views.collection_delete, name="collection_delete"),
     path("tags/", views.tag_list, name="tag_list"),
 ]
+# Revisions: the same three pages for assets and collections.
+for kind in ("asset", "collection"):
+    urlpatterns += [
+        path(f"{kind}s/<int:object_id>/history/", history_views.history, {"kind": kind}, name=f"{kind}_history"),
+        path(f"{kind}s/<int:object_id>/history/compare/", history_views.compare, {"kind": kind},
+             name=f"{kind}_compare"),
+        path(f"{kind}s/<int:object_id>/history/<int:revision_id>/restore/", history_views.restore, {"kind": kind},
+             name=f"{kind}_restore"),
+    ]

@@ -51,7 +51,7 @@ def asset_edit(request: HtmxHttpRequest, asset_id: int) -> HttpResponse:
         return render(request, "studio/asset_form.html", {"form": form, "asset": asset}, status=400)
     try:
         asset = services.asset_update(asset_id=asset.pk, expected_version=form.cleaned_data["version"] or 0,
-                                      data=form.to_data())
+                                      data=form.to_data(), editor=request.user)  # type: ignore[arg-type]
     except KindFrozen as error:  # a file arrived between loading the form and saving it
         form.add_error("kind", str(error))
         return render(request, "studio/asset_form.html", {"form": form, "asset": asset}, status=400)
@@ -124,7 +124,8 @@ def collection_form(request: HtmxHttpRequest, collection_id: int | None = None) 
         return redirect("studio:collection_list")
     try:
         collection = services.collection_update(
-            collection_id=collection.pk, expected_version=form.cleaned_data["version"] or 0, data=form.to_data())
+            collection_id=collection.pk, expected_version=form.cleaned_data["version"] or 0, data=form.to_data(),
+            editor=request.user)  # type: ignore[arg-type]
     except EditConflict as conflict:
         form = CollectionForm(_with_version(request.POST, conflict.current.version))
         form.is_valid()

@@ -7,6 +7,8 @@ from django.shortcuts import get_object_or_404, redirect
 from django.views.decorators.http import require_POST
 
 from portal.accounts.decorators import editor_required
+from portal.audit.actions import Action
+from portal.audit.services import audit_record
 from portal.core.http import HtmxHttpRequest
 from portal.jobs.errors import JobError
 from portal.library.models import Asset
@@ -22,6 +24,8 @@ def rerun(request: HtmxHttpRequest, asset_id: int) -> HttpResponse:
     asset = get_object_or_404(Asset, pk=asset_id)
     try:
         processing_rerun(asset_id=asset.pk)
+        audit_record(action=Action.REPROCESSED, model=Asset, object_id=asset.pk, label=asset.title,
+                     actor=request.user)  # type: ignore[arg-type]
         messages.success(request, f"Processing of “{asset.title}” was queued again.")
     except (ProcessingError, JobError) as error:
         messages.error(request, getattr(error, "reason", None) or str(error))

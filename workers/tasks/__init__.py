@@ -1,3 +1,3 @@
-from workers.tasks import analytics, jobs, media, ops, processing, search, uploads
+from workers.tasks import analytics, audit, jobs, media, ops, processing, search, uploads
 
-__all__ = ["analytics", "jobs", "media", "ops", "processing", "search", "uploads"]
+__all__ = ["analytics", "audit", "jobs", "media", "ops", "processing", "search", "uploads"]
