@@ -188,13 +188,18 @@ def public_url(key: str) -> str:
 
 
 # --- what storages cannot do: boto3 --------------------------------------------------------
-def presigned_post(*, bucket: str, key: str, content_type: str, max_bytes: int, expires_s: int) -> PresignedPost:
-    """A browser POST form whose policy pins the key, the content type and the size range."""
+def presigned_post(*, bucket: str, key: str, content_type: str, max_bytes: int, expires_s: int,
+                   redirect: str = "") -> PresignedPost:
+    """A browser POST form whose policy pins the key, the content type and the size range. With
+    `redirect`, S3 answers 303 to that URL (plus bucket, key and etag) so a plain form can finish."""
+    fields: dict[str, str] = {"Content-Type": content_type}
+    conditions: list[Any] = [{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]]
+    if redirect:
+        fields["success_action_redirect"] = redirect
+        conditions.append({"success_action_redirect": redirect})
     with _translated():
         post = client().generate_presigned_post(
-            Bucket=bucket, Key=key, ExpiresIn=expires_s,
-            Fields={"Content-Type": content_type},
-            Conditions=[{"Content-Type": content_type}, ["content-length-range", 1, max_bytes]],
+            Bucket=bucket, Key=key, ExpiresIn=expires_s, Fields=fields, Conditions=conditions,
         )
     return PresignedPost(url=post["url"], fields=dict(post["fields"]))
 

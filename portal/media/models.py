@@ -43,3 +43,28 @@ class Publication(models.Model):
     @property
     def is_working(self) -> bool:
         return self.state in WORKING
+
+
+class Caption(models.Model):
+    """Subtitles of a video or audio asset in one language: a WebVTT file in the private bucket (SRT
+    uploads are converted), and its cues (start, end, text) for search and the moment a hit links to.
+    Written by portal.media.caption_services only."""
+
+    asset = models.ForeignKey(Asset, on_delete=models.CASCADE, related_name="captions")
+    language = models.CharField(max_length=12, help_text="a language code, e.g. en or fr-CA")
+    label = models.CharField(max_length=80, help_text="what the player's menu shows, e.g. English")
+    key = models.CharField(max_length=200)
+    cues = models.JSONField(default=list)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["language"]
+        constraints = [models.UniqueConstraint(fields=["asset", "language"], name="caption_one_per_language")]
+
+    def __str__(self) -> str:
+        return f"{self.label} captions of asset {self.asset_id}"
+
+    @property
+    def text(self) -> str:
+        return "\n".join(str(cue.get("text", "")) for cue in self.cues)

@@ -34,8 +34,8 @@ from portal.core.tasks import QUEUE_OF, TaskName
 from portal.integrations import s3
 from portal.jobs import broker
 from portal.library.models import Asset, Status, Visibility
-from portal.media.models import WORKING, Publication, PublicationState
-from portal.media.services import cdn_purge_later, public_prefix, public_rendition_key
+from portal.media.models import WORKING, Caption, Publication, PublicationState
+from portal.media.services import cdn_purge_later, public_caption_key, public_prefix, public_rendition_key
 
 log = logging.getLogger(__name__)
 # Advisory lock keys: the asset id in the low bits, this namespace above any id we hand out.
@@ -88,6 +88,12 @@ def publication_request(*, asset_id: int, deleted: bool = False) -> bool:
     except broker.SendFailed:
         log.warning("could not queue publication of asset %s; the reconciler will", asset_id, exc_info=True)
     return True
+
+
+def publication_invalidate(*, asset_id: int) -> None:
+    """The public copy lacks something its signature does not cover (captions added or removed): the
+    next publication_request (the change's announcement) copies the asset again under a new token."""
+    Publication.objects.filter(asset_id=asset_id).exclude(copied_from="").update(copied_from="")
 
 
 @contextmanager
@@ -168,6 +174,8 @@ def _publish(asset: Asset, publication: Publication) -> bool:
     pairs = [(asset.source_key, target)] if asset.offer_original else []
     pairs += [(asset.renditions_prefix + relative, public_rendition_key(target, relative))
               for relative in (asset.renditions if asset.renditions_prefix else [])]
+    pairs += [(key, public_caption_key(target, language))
+              for key, language in Caption.objects.filter(asset=asset).values_list("key", "language")]
     there = {info.key for info in s3.list_objects(bucket=settings.S3_PUBLIC_BUCKET, prefix=directory)}
     progress = _Progress(publication, PublicationState.COPYING, len(pairs))
     for source, key in pairs:

@@ -32,6 +32,11 @@ def public_rendition_key(public_key: str, relative: str) -> str:
     return f"{public_key.rsplit('/', 1)[0]}/r/{relative}"
 
 
+def public_caption_key(public_key: str, language: str) -> str:
+    """Where a caption's public copy lives: beside the published original, under `captions/`."""
+    return f"{public_key.rsplit('/', 1)[0]}/captions/{language}.vtt"
+
+
 def cdn_purge_later(*, keys: list[str]) -> None:
     """Queue one `media.purge_cdn` task per key on the interactive queue: the workers pace them
     (CDN_PURGE_RATE_LIMIT), so a video's hundreds of segments never flood the CDN's purge API, and

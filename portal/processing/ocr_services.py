@@ -12,7 +12,6 @@ to files that are no longer current: it is dropped (the new run queues its own O
 from __future__ import annotations
 
 import logging
-import tempfile
 from functools import partial
 from pathlib import Path
 
@@ -30,13 +29,8 @@ from portal.processing.errors import ProcessingError
 from portal.processing.models import OcrOptions
 from portal.processing.ocr import OCR_PDF, OCR_TEXT, OcrResult, languages_for, ocr_image, ocr_pdf
 from portal.processing.ocr_queue import ocr_request
-from portal.processing.services import (
-    JobStopped,
-    _delete_prefix,
-    _remove_leftovers,
-    _work_dir,
-    _work_prefix,
-)
+from portal.processing.services import JobStopped, _delete_prefix
+from portal.processing.workdir import job_work_dir
 
 log = logging.getLogger(__name__)
 OCR_FILES = (OCR_PDF, OCR_TEXT)
@@ -83,9 +77,7 @@ def ocr_run(*, job_id: int) -> None:
     try:
         if not asset.source_key or not base_prefix:
             raise ProcessingError("This asset has no processed file to read.")
-        work_prefix = _work_prefix(job)
-        _remove_leftovers(work_prefix)
-        with tempfile.TemporaryDirectory(prefix=work_prefix, dir=_work_dir()) as tmp:
+        with job_work_dir(job.task_id or str(job.pk)) as tmp:
             source, out = Path(tmp, "source"), Path(tmp, "out")
             progress("download", 0)
             try:

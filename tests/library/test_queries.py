@@ -55,8 +55,8 @@ def test_browse_and_detail_query_counts_do_not_grow_with_the_data(
     assets = [asset_factory(tags=tags[: n % 5 + 1], collections=collections[: n % 3]) for n in range(count)]
     # Uncached: count, page, tags of the page, and three facet groupings.
     assert len(_queries(client, "/browse/")) == 6
-    # Detail: the asset with its owner, its tags, its collections, and the view event's one outbox
-    # insert (analytics). Never cached: it checks permissions.
-    assert len(_queries(client, assets[0].get_absolute_url())) == 4
+    # Detail: the asset with its owner, its tags, its collections, its caption tracks (a video or audio
+    # player's), and the view event's one outbox insert (analytics). Never cached: it checks permissions.
+    assert len(_queries(client, assets[0].get_absolute_url())) == 5
     # Cached: the browse page needs no query at all.
     assert len(_queries(client, "/browse/")) == 0

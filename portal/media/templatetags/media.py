@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 from django import template
+from django.conf import settings
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 
 from portal.integrations import cdn
 from portal.library.models import Asset
-from portal.media.models import Publication
-from portal.media.services import can_download, public_rendition_key, sees_original
+from portal.media.models import Caption, Publication
+from portal.media.services import can_download, public_caption_key, public_rendition_key, sees_original
 from portal.media.services import media_url as build_media_url
 from portal.media.services import rendition_url as build_rendition_url
 
@@ -77,3 +78,30 @@ def card_thumbnail(asset: Asset) -> str:
 def publication_panel(asset: Asset) -> dict[str, object]:
     """The studio's view of the publication task: "Publishing… n/m", retries, or up to date."""
     return {"asset": asset, "publication": Publication.objects.filter(asset_id=asset.pk).first()}
+
+
+@register.simple_tag(takes_context=True)
+def caption_tracks(context: template.Context, asset: Asset, src: str = "") -> dict[str, object]:
+    """The <track> elements: every caption, the page's language (request.LANGUAGE_CODE, else
+    LANGUAGE_CODE: "en-us" picks "en") on by default. From the CDN (and `cors`: the player needs
+    crossorigin) when the media itself plays from there; else from media:caption, same origin, after
+    the viewer's check (a signed S3 URL would need CORS, and crossorigin would put the player's own
+    signed media requests in CORS mode too)."""
+    request = context.get("request")
+    page = str(getattr(request, "LANGUAGE_CODE", "") or settings.LANGUAGE_CODE).lower()
+    captions = list(Caption.objects.filter(asset_id=asset.pk).only("language", "label"))
+    exact = [c.language for c in captions if c.language.lower() == page]
+    chosen = exact[0] if exact else next((c.language for c in captions if c.language.lower() == page[:2]
+                                          or page.startswith(c.language.lower() + "-")), None)
+    cors = bool(captions and asset.is_public_media and asset.public_key and (not src or src.startswith(cdn.url(""))))
+    tracks = [{"src": cdn.url(public_caption_key(asset.public_key, c.language)) if cors
+               else reverse("media:caption", args=[asset.slug, c.language]),
+               "language": c.language, "label": c.label, "default": c.language == chosen} for c in captions]
+    return {"tracks": tracks, "cors": cors}
+
+
+@register.inclusion_tag("media/_captions_panel.html", takes_context=True)
+def captions_panel(context: template.Context, asset: Asset) -> dict[str, object]:
+    """The studio's caption list and upload form (videos and audio only)."""
+    return {"asset": asset, "captions": list(Caption.objects.filter(asset_id=asset.pk)),
+            "csrf_token": context.get("csrf_token"), "shown": asset.kind in ("video", "audio")}
