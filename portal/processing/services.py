@@ -25,7 +25,6 @@ from portal.jobs.models import Job
 from portal.jobs.services import job_create, job_fail, job_progress, job_start, job_succeed
 from portal.library.lifecycle import announce_asset, asset_transition
 from portal.library.models import Asset, Kind, Status
-from portal.processing import workdir
 from portal.processing.common import RawMetadata
 from portal.processing.dispatch import process
 from portal.processing.errors import ProcessingError
@@ -124,20 +123,6 @@ def processing_run(*, job_id: int) -> None:
         return
     job_succeed(job_id=job_id)
     ocr_request(asset_id=asset.pk)  # only now: one active job per asset
-
-
-# For runs that make their working directory themselves (ocr_services): the same folder, and the
-# same sweep of dead runs' directories. New code takes workdir.job_work_dir, which also locks it.
-def _work_dir() -> Path:
-    return workdir.work_dir()
-
-
-def _work_prefix(job: Job) -> str:
-    return f"{workdir.PREFIX}{job.task_id or job.pk}-"
-
-
-def _remove_leftovers(work_prefix: str) -> None:
-    workdir.sweep()
 
 
 def processing_give_up(*, job_id: int, reason: str) -> None:
