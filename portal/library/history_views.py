@@ -133,5 +133,7 @@ def restore(request: HtmxHttpRequest, kind: str, object_id: int, revision_id: in
         return _history(request, kind, current, status=409, error=error)
     except LibraryError as error:
         return _history(request, kind, obj, status=400, error=str(error))
-    messages.success(request, f"Restored revision {revision_id} of “{restored.title}” as version {restored.version}.")
+    old_version = revisions_of(type(obj), obj.pk).filter(history_id=revision_id).values_list("version", flat=True)
+    messages.success(request, f"Restored version {old_version.first()} of “{restored.title}” as version "
+                              f"{restored.version}.")
     return redirect(_names(kind)["history"], object_id=obj.pk)

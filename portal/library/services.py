@@ -131,7 +131,7 @@ def asset_restore(*, asset_id: int, revision_id: int, expected_version: int, edi
                             .values_list("pk", flat=True)),
     )
     return asset_update(asset_id=asset_id, expected_version=expected_version, data=data, editor=editor,
-                        reason=f"restored revision {revision_id}")
+                        reason=f"restored version {record.version}")
 
 
 def asset_set_published(*, asset_id: int, editor: User, published: bool) -> Asset:
@@ -182,7 +182,7 @@ def collection_restore(*, collection_id: int, revision_id: int, expected_version
         raise RevisionMissing()
     return collection_update(collection_id=collection_id, expected_version=expected_version, editor=editor,
                              data=CollectionData(title=record.title, description=record.description),
-                             reason=f"restored revision {revision_id}")
+                             reason=f"restored version {record.version}")
 
 
 def collection_delete(*, collection_id: int) -> None:

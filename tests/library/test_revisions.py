@@ -102,7 +102,7 @@ def test_restore_is_a_new_save_with_its_own_revision_and_version(editor, client_
     assert asset.status == Status.PUBLISHED  # never restored: the lifecycle's
     newest = _revisions(asset)[0]
     assert newest.history_user == editor
-    assert newest.history_change_reason == f"restored revision {old.history_id}"
+    assert newest.history_change_reason == f"restored version {old.version}"
 
 
 def test_a_stale_restore_is_refused_and_says_why(editor, client_as):
