@@ -46,7 +46,8 @@ def test_history_compare_and_restore_in_chromium(browser: Browser, live_server: 
 
     with page.expect_navigation():
         page.get_by_role("button", name="Restore version 1").click()
-    expect(page.locator(".message-success")).to_contain_text("Restored version 1 of “<b>Harbour</b> at dawn” as version 3.")
+    expect(page.locator(".message-success")).to_contain_text(
+        "Restored version 1 of “<b>Harbour</b> at dawn” as version 3.")
     expect(page.locator("table.history tbody tr")).to_have_count(3)
     page.screenshot(path=tmp_path / f"restored-{width}.png", full_page=True)
     asset = Asset.objects.get(pk=asset.pk)
