@@ -31,6 +31,7 @@ from tests.workers.conftest import wait_until
 
 pytestmark = pytest.mark.django_db
 NODES = f"http://{config.HOST}:{config.PORTS.opensearch},http://{config.HOST}:{config.PORTS.opensearch2}"
+THREADS = 4
 AFTER_STOP = 30  # rounds (a suggestion and a search each) answered once the node is gone
 START_TIMEOUT_S = 300.0
 
@@ -82,7 +83,7 @@ def copies(index: str) -> dict[str, str]:
 
 @dataclass
 class Load:
-    """Suggestions and searches in a thread, as a visitor typing and submitting would send them."""
+    """Suggestions and searches, as visitors typing and submitting would send them."""
 
     answered: list[str] = field(default_factory=list)  # who answered each, in order
     failures: list[str] = field(default_factory=list)
@@ -113,8 +114,10 @@ def take_away_while_searching(node: Service) -> Load:
     """Stop `node` (SIGTERM) while the load runs, keep the load on for AFTER_STOP more rounds, then
     bring the node back and wait for green; the load is stopped before the node comes back."""
     load = Load()
-    thread = threading.Thread(target=load.run, name="search-load")
-    thread.start()
+    # Several threads, as a web process has: the client's pool of nodes is shared between them.
+    threads = [threading.Thread(target=load.run, name=f"search-load-{n}") for n in range(THREADS)]
+    for thread in threads:
+        thread.start()
     try:
         wait_until(lambda: len(load.answered) >= 10, timeout=60, what="searches before the stop")
         node.stop()
@@ -123,38 +126,30 @@ def take_away_while_searching(node: Service) -> Load:
                    what=f"{AFTER_STOP} rounds with {node.name} stopped")
     finally:
         load.stop.set()
-        thread.join(timeout=60)
+        for thread in threads:
+            thread.join(timeout=60)
         node.start()
     wait_green()
     return load
 
 
-def test_taking_away_the_cluster_manager_fails_no_search(cluster_index):
+def test_either_node_taken_away_fails_no_search(cluster_index, second_node):
     name = cluster_index.indices_behind(alias_name())[0]
     assert client().indices.get_settings(index=name)[name]["settings"]["index"]["number_of_replicas"] == "1"
     assert sorted(copies(name).values()) == ["p", "r"]
     assert set(copies(name)) == {"portal-1", "portal-2"}
 
-    load = take_away_while_searching(stack.service("opensearch"))
+    # portal-2 first: the client then still counts it out for a while when portal-1 goes (the
+    # order in which a client left with no node it trusts must not fail a search).
+    for node in (second_node, stack.service("opensearch")):
+        load = take_away_while_searching(node)
 
-    assert load.failures == []
-    assert len(load.answered) >= 2 * AFTER_STOP
-    assert set(load.answered) == {"opensearch"}  # never the PostgreSQL fallback
-    assert not breaker.is_open
-    assert sorted(copies(name)) == ["portal-1", "portal-2"]  # both copies again
+        assert load.failures == [], node.name
+        assert len(load.answered) >= 2 * AFTER_STOP
+        assert set(load.answered) == {"opensearch"}  # never the PostgreSQL fallback
+        assert not breaker.is_open
+        assert sorted(copies(name)) == ["portal-1", "portal-2"]  # both copies again
     assert search_suggest(text="harb")[1] == "opensearch"
-
-
-def test_taking_away_the_second_node_fails_no_search(cluster_index, second_node):
-    name = cluster_index.indices_behind(alias_name())[0]
-    assert set(copies(name)) == {"portal-1", "portal-2"}
-
-    load = take_away_while_searching(second_node)
-
-    assert load.failures == []
-    assert len(load.answered) >= 2 * AFTER_STOP
-    assert set(load.answered) == {"opensearch"}
-    assert sorted(copies(name)) == ["portal-1", "portal-2"]
 
 
 def test_one_node_alone_is_green_with_no_replica(cluster_index, second_node):

@@ -130,11 +130,17 @@ class SearchBackend(SearchReader, Protocol):
 def client_options(url: str) -> dict[str, Any]:
     """The engine client's hosts and retries for SEARCH_URL: one node's URL, or the URLs of a
     cluster's nodes separated by commas. With several, a request a node cannot take (refused, reset,
-    timed out, 502-504 while it stops or starts) goes to the next node, and the client leaves the
-    failed one out for a while (60 s, doubling); only when every node fails does the caller see an
-    error (then the breaker and the PostgreSQL fallback). With one node there is nobody to retry."""
+    timed out, 500 and 502-504 while it stops, starts or rejoins) goes to another node, and the client
+    leaves the failed one out for 2 s (doubling while it keeps failing, at most 16 s), so a node back
+    is asked again soon. Only when the nodes keep failing does the caller see an error (then the
+    breaker and the PostgreSQL fallback). Each node gets two tries: with every node left out, the
+    client hands threads one at random, and the dead one must not be a thread's last try.
+    With one node there is nobody to retry."""
     hosts = [part.strip() for part in url.split(",") if part.strip()]
-    return {"hosts": hosts, "max_retries": len(hosts) - 1, "retry_on_timeout": len(hosts) > 1}
+    if len(hosts) == 1:
+        return {"hosts": hosts, "max_retries": 0, "retry_on_timeout": False}
+    return {"hosts": hosts, "max_retries": 2 * len(hosts) - 1, "retry_on_timeout": True,
+            "retry_on_status": (500, 502, 503, 504), "dead_timeout": 2, "timeout_cutoff": 3}
 
 
 def highlighted(fragment: str) -> SafeString:
