@@ -59,6 +59,8 @@ bench: setup
 	$(PY) bench/search.py
 	$(PY) bench/analytics_events.py
 	$(PY) bench/related.py
+	$(PY) bench/tag_merge.py
+	$(PY) bench/partner_import.py
 
 down:
 	bin/stack down
