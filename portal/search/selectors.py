@@ -86,7 +86,7 @@ def related_assets(*, asset_id: int, limit: int = 6, max_distance: float = RELAT
         nearest = list(related_neighbours(asset_id=asset_id, vector=vector)[:limit])
     # Cut after the query, not in it: a distance condition would make the index scan walk on through
     # the whole graph for an asset that has few neighbours.
-    return [asset for asset in nearest if asset.distance <= max_distance]
+    return [asset for asset in nearest if asset.distance <= max_distance]  # type: ignore[attr-defined]  # annotated
 
 
 def iterative_scan(cursor: Any) -> None:
