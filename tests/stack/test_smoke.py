@@ -41,6 +41,10 @@ def test_postgres_round_trip_with_the_extensions_search_needs():
         assert conn.execute("SELECT 40 + 2").fetchone() == (42,)
         assert conn.execute("SELECT unaccent('Crème brûlée')").fetchone() == ("Creme brulee",)
         assert conn.execute("SELECT similarity('sunset', 'sunsets') > 0.5").fetchone() == (True,)
+        # pgvector, built from source by bin/stackctl/pgvector.py at the pinned version.
+        pinned = config.VERSIONS["PGVECTOR_VERSION"].removeprefix("v")
+        assert conn.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'").fetchone() == (pinned,)
+        assert conn.execute("SELECT '[1, 0]'::vector <=> '[0, 1]'::vector").fetchone() == (1.0,)
 
 
 def test_redis_round_trip():
