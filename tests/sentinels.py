@@ -94,6 +94,16 @@ class SentinelPair:
         finally:
             client.close()
 
+    def replicated(self) -> int:
+        """How many replicas acknowledged every write the master has taken so far (a write of our own,
+        then WAIT: the replication stream is ordered)."""
+        client = redis.Redis(host=config.HOST, port=self.master_port, socket_timeout=10.0)
+        try:
+            client.set("sentinel-drill:marker", time.time())
+            return int(client.execute_command("WAIT", 1, 5000))
+        finally:
+            client.close()
+
     def wait_for_master(self, port: int, timeout: float = 30.0) -> float:
         """Until every sentinel names `port` and it says it is the master; returns the seconds waited."""
         started = time.monotonic()

@@ -191,7 +191,7 @@ def cache_settings(url: str) -> dict[str, dict[str, object]]:
         first = urlsplit(url.split(";")[0])
         credentials = first.netloc.rpartition("@")[0]
         options |= {"CLIENT_CLASS": "django_redis.client.SentinelClient",
-                    "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+                    "CONNECTION_FACTORY": "portal.integrations.redis_client.SentinelConnectionFactory",
                     "SENTINELS": sentinel_addresses(url),
                     "SENTINEL_KWARGS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25}}
         location = [f"redis://{credentials + '@' if credentials else ''}{REDIS_SENTINEL_MASTER}{first.path}"]

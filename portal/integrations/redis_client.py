@@ -5,18 +5,22 @@ REDIS_SENTINEL_MASTER. A Sentinel-managed pool asks again on each new connection
 connections to a master that became a replica, so a client made before a failover follows it.
 
 The cache and Celery take the same URLs through their own Sentinel support (django-redis's
-SentinelClient, kombu's and Celery's `sentinel://` transports; config/settings/base.py).
+SentinelClient with the connection factory below, kombu's and Celery's `sentinel://` transports;
+config/settings/base.py).
 """
 
 from __future__ import annotations
 
+import threading
 from functools import cache
-from typing import Any, cast
+from typing import Any, ClassVar, cast
 from urllib.parse import unquote, urlsplit
 
 import redis
 import redis.asyncio as aredis
 from django.conf import settings
+from django_redis.pool import ConnectionFactory
+from django_redis.pool import SentinelConnectionFactory as DjangoRedisSentinelConnectionFactory
 from redis.asyncio.sentinel import Sentinel as AsyncSentinel
 from redis.sentinel import Sentinel
 
@@ -72,3 +76,26 @@ async def aclose(connection: aredis.Redis) -> None:
     manager = getattr(connection.connection_pool, "sentinel_manager", None)
     for sentinel in getattr(manager, "sentinels", []):
         await cast("Any", sentinel).aclose()
+
+
+class SentinelConnectionFactory(DjangoRedisSentinelConnectionFactory):
+    """django-redis's, with one Sentinel manager per process and set of options. Its own builds a new
+    manager (three Redis clients) for every cache object, about 5 ms, and the web process makes a cache
+    object per request (bench/redis_failover.py: a third of the direct URL's cached pages per second);
+    the connection pools were already shared."""
+
+    _sentinel: Sentinel  # django-redis's attribute, which it leaves untyped
+    _managers: ClassVar[dict[str, Sentinel]] = {}
+    _lock = threading.Lock()
+
+    def __init__(self, options: dict[str, Any]) -> None:
+        options.setdefault("CONNECTION_POOL_CLASS", "redis.sentinel.SentinelConnectionPool")
+        key = repr(sorted((name, repr(value)) for name, value in options.items()))
+        manager = self._managers.get(key)
+        if manager is None:
+            super().__init__(options)
+            with self._lock:
+                self._sentinel = self._managers.setdefault(key, self._sentinel)
+            return
+        ConnectionFactory.__init__(self, options)
+        self._sentinel = manager

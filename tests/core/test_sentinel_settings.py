@@ -44,7 +44,7 @@ def test_with_sentinels_every_url_finds_the_master_through_them_and_keeps_its_da
     cache = seen["cache"]
     assert cache["LOCATION"] == ["redis://:secret@main/5"]  # the master only, with its password
     assert cache["OPTIONS"]["CLIENT_CLASS"] == "django_redis.client.SentinelClient"
-    assert cache["OPTIONS"]["CONNECTION_FACTORY"] == "django_redis.pool.SentinelConnectionFactory"
+    assert cache["OPTIONS"]["CONNECTION_FACTORY"] == "portal.integrations.redis_client.SentinelConnectionFactory"
     assert cache["OPTIONS"]["SENTINELS"] == [["10.0.0.1", 26379], ["10.0.0.2", 26379]]
     assert cache["OPTIONS"]["IGNORE_EXCEPTIONS"] is True  # a dead cache is still a miss
 
@@ -56,3 +56,18 @@ def test_without_sentinels_the_urls_are_used_as_given() -> None:
     assert seen["progress"] == "redis://127.0.0.1:6379/7"
     assert seen["cache"]["LOCATION"] == "redis://127.0.0.1:6379/5"
     assert "CLIENT_CLASS" not in seen["cache"]["OPTIONS"]
+
+
+def test_cache_objects_share_one_sentinel_manager() -> None:
+    """The web process makes a cache object per request; django-redis's own factory built a Sentinel
+    manager (three clients, ~5 ms) for each."""
+    from django_redis.cache import RedisCache  # noqa: PLC0415 - Django is set up by pytest-django
+
+    from config.settings.base import cache_settings  # noqa: PLC0415
+
+    params = dict(cache_settings("sentinel://127.0.0.1:26380/5;sentinel://127.0.0.1:26381/5")["default"])
+    location = params.pop("LOCATION")
+    first, second = RedisCache(location, params), RedisCache(location, params)
+    assert first.client.connection_factory._sentinel is second.client.connection_factory._sentinel
+    assert [s.connection_pool.connection_kwargs["port"]
+            for s in first.client.connection_factory._sentinel.sentinels] == [26380, 26381]
