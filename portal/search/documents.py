@@ -60,7 +60,9 @@ def asset_document(asset: Asset, *, text: str | None = None) -> dict[str, Any]:
         "slug": asset.slug,
         "title": _clean(asset.title),
         "description": _clean(asset.description),
-        "text": _clean(extracted_text(asset) if text is None else text),
+        # Caption cues count as the asset's text: a search finds what is said (the page links the moment).
+        "text": _clean("\n".join([extracted_text(asset) if text is None else text,
+                                  *(caption.text for caption in asset.captions.all())])),
         "tags": [tag.slug for tag in tags],
         "tag_names": [_clean(tag.name) for tag in tags],
         "collections": [collection.slug for collection in collections],
@@ -85,6 +87,7 @@ def with_relations(assets: QuerySet[Asset]) -> QuerySet[Asset]:
     return assets.select_related("owner").prefetch_related(
         Prefetch("tags", queryset=Tag.objects.only("slug", "name")),
         Prefetch("collections", queryset=Collection.objects.only("id", "slug", "title")),
+        "captions",
     )
 
 

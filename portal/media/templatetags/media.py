@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+from typing import Any
+
 from django import template
 from django.conf import settings
 from django.urls import reverse
@@ -105,3 +109,31 @@ def captions_panel(context: template.Context, asset: Asset) -> dict[str, object]
     """The studio's caption list and upload form (videos and audio only)."""
     return {"asset": asset, "captions": list(Caption.objects.filter(asset_id=asset.pk)),
             "csrf_token": context.get("csrf_token"), "shown": asset.kind in ("video", "audio")}
+
+
+_WORD = re.compile(r"\w+")
+
+
+def _folded(text: str) -> str:
+    return "".join(c for c in unicodedata.normalize("NFKD", text.casefold()) if not unicodedata.combining(c))
+
+
+@register.simple_tag(takes_context=True)
+def caption_moment(context: template.Context, hit: Any, query: str, hits: Any) -> dict[str, object] | None:
+    """Where in a video or audio hit the searched words are said: the first cue holding one of them
+    ({"start", "text"}), for a link to "#t=<start>". One query for the whole page of hits."""
+    key = "caption_moments"
+    if key not in context.render_context:
+        ids = [h.id for h in hits if h.kind in ("video", "audio")]
+        words = {w for w in _WORD.findall(_folded(query or "")) if len(w) > 1}
+        found: dict[int, dict[str, object]] = {}
+        for asset_id, cues in (Caption.objects.filter(asset_id__in=ids).order_by("language")
+                               .values_list("asset_id", "cues") if words and ids else []):
+            for cue in cues:
+                if words & set(_WORD.findall(_folded(str(cue.get("text", ""))))):
+                    start = float(cue.get("start", 0))
+                    if asset_id not in found or start < float(found[asset_id]["start"]):  # type: ignore[arg-type]
+                        found[asset_id] = {"start": f"{start:g}", "text": cue.get("text", "")}
+                    break
+        context.render_context[key] = found
+    return context.render_context[key].get(hit.id)
