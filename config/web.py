@@ -15,12 +15,15 @@ request id, and the balancer's log is joined to the instance's by that id.
 
 from __future__ import annotations
 
+import contextvars
 import logging
 import os
+import threading
 import time
 from typing import Any, cast
 
 from a2wsgi import WSGIMiddleware
+from a2wsgi.wsgi import WSGIResponder
 from django.core.asgi import get_asgi_application
 from django.core.wsgi import get_wsgi_application
 
@@ -31,8 +34,31 @@ streams = get_asgi_application()  # sets Django up
 
 from portal.jobs.streams import is_stream_path  # noqa: E402 - needs the apps loaded
 
+_threads = threading.local()
+
+
+class ThreadContextResponder(WSGIResponder):
+    """Runs each request in its thread's own lasting context, as gthread did. a2wsgi runs it in a copy
+    of the event loop's context, new for every request, and Django keeps its cache clients in
+    context-local storage: every request built a new django-redis client (~0.5 ms) and closed it."""
+
+    def wsgi(self, environ: Any, start_response: Any) -> None:
+        context = getattr(_threads, "context", None)
+        if context is None:
+            context = _threads.context = contextvars.Context()
+        context.run(super().wsgi, environ, start_response)
+
+
+class ThreadedPages(WSGIMiddleware):
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            await ThreadContextResponder(self.app, self.executor, self.send_queue_size)(scope, receive, send)
+        else:
+            await super().__call__(scope, receive, send)
+
+
 # django-stubs types WSGIHandler.__call__ as returning an HttpResponse; it is a WSGI application.
-pages = WSGIMiddleware(cast("Any", get_wsgi_application()), workers=int(os.environ.get("GUNICORN_THREADS", "4")))
+pages = ThreadedPages(cast("Any", get_wsgi_application()), workers=int(os.environ.get("GUNICORN_THREADS", "4")))
 access_log = logging.getLogger("portal.access")  # gunicorn's access log handlers (config/web_worker.py)
 
 Scope = Any  # an ASGI scope dict; a2wsgi and Django each declare their own types for it
