@@ -112,7 +112,7 @@ def start(name: str, argv: list[str], ready: str, env: dict[str, str] | None = N
 def gunicorn(name: str, port: int, env: dict[str, str] | None = None) -> subprocess.Popen[bytes]:
     """The Procfile's web process (config/gunicorn.py) on HOST:port, answering /healthz."""
     env = {**(env or os.environ), "GUNICORN_BIND": f"{HOST}:{port}"}
-    argv = [str(ROOT / ".venv" / "bin" / "gunicorn"), "config.web:application", "-c", "config/gunicorn.py"]
+    argv = [str(ROOT / ".venv" / "bin" / "gunicorn"), "-c", "config/gunicorn.py"]
     return start(name, argv, f"http://{HOST}:{port}/healthz", env)
 
 

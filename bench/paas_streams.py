@@ -4,7 +4,8 @@ page serving, and what does the ASGI web entry cost against the gthread one it r
 One run, over loopback, servers started by this script and stopped at its end:
   - `honcho start web`, the Procfile's web process exactly (gunicorn, uvicorn's worker, config/web.py:
     pages on 4 threads per worker, streams on the event loop), 2 workers;
-  - beside it, gunicorn's gthread worker on config.wsgi:application, the web process as it was, 2 x 4;
+  - beside it, the same with WEB_WORKER=gthread (config.wsgi:application on gthread), the web process as it
+    was and the choice where a balancer routes the streams elsewhere, 2 x 4;
   - a private redis-server for the progress channel (pub/sub is server-wide: the stack's Redis would
     carry other runs' events), the stack's PostgreSQL with a fresh database.
 Page requests/s are `wrk -t2 -c16 -H 'Connection: close'` on an anonymous /browse/ (a cached page),
@@ -66,9 +67,9 @@ def servers() -> Iterator[tuple[str, str, dict[str, list[int]]]]:
         path = {**os.environ, "PATH": f"{venv}:{os.environ['PATH']}"}
         started.append(start("paas-web", [str(venv / "honcho"), "start", "-p", str(web_port), "web"],
                              f"http://{HOST}:{web_port}/healthz", path))
-        gthread = {**os.environ, "GUNICORN_BIND": f"{HOST}:{gthread_port}", "GUNICORN_WORKER_CLASS": "gthread"}
-        started.append(start("paas-gthread", [str(venv / "gunicorn"), "config.wsgi:application", "-c",
-                                              "config/gunicorn.py"], f"http://{HOST}:{gthread_port}/healthz", gthread))
+        gthread = {**os.environ, "GUNICORN_BIND": f"{HOST}:{gthread_port}", "WEB_WORKER": "gthread"}
+        started.append(start("paas-gthread", [str(venv / "gunicorn"), "-c", "config/gunicorn.py"],
+                             f"http://{HOST}:{gthread_port}/healthz", gthread))
         yield f"{HOST}:{web_port}", f"{HOST}:{gthread_port}", {"web": [started[1].pid], "gthread": [started[2].pid]}
     finally:
         for server in reversed(started):
@@ -162,7 +163,7 @@ def main() -> None:
         cookie, _ = seed()
         print(f"servers: `honcho start web` (the Procfile: gunicorn + uvicorn worker, config/web.py, "
               f"{os.environ['WEB_CONCURRENCY']} x {os.environ['GUNICORN_THREADS']} threads) on {web}; gunicorn gthread "
-              f"config.wsgi:application on {gthread}; {STREAMS} streams over {ASSETS} assets; page {PAGE}")
+              f"WEB_WORKER=gthread on {gthread}; {STREAMS} streams over {ASSETS} assets; page {PAGE}")
         print(f"\nPage requests/s: wrk -t2 -c16 -d{args.seconds}s, {args.rounds} rounds, new connection per request")
         report(measure(web, gthread, pids, cookie, rounds=args.rounds, seconds=args.seconds))
     print(f"\ndone in {time.monotonic() - started:.0f}s; logs: {LOG_DIR.relative_to(ROOT)}/paas-*.log")

@@ -4,12 +4,17 @@ import os
 
 bind = os.environ.get("GUNICORN_BIND", f"0.0.0.0:{os.environ.get('PORT', '8000')}")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# The threads each worker serves pages on (config/web.py's pool; gthread's own with `gthread`).
+# The threads each worker serves pages on (config/web.py's pool; gthread's own with WEB_WORKER=gthread).
 threads = int(os.environ.get("GUNICORN_THREADS", "4"))
-# uvicorn's worker running config/web.py (pages on threads, progress streams on the event loop), so
-# `web` alone serves everything where the platform routes only to it. `gthread` with
-# config.wsgi:application also works where a balancer sends the stream paths elsewhere.
-worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "config.web_worker.Worker")
+# WEB_WORKER=asgi (the default): uvicorn's worker running config/web.py, pages on those threads and the
+# progress streams on the event loop, so `web` alone is right where the platform routes all HTTP to it.
+# WEB_WORKER=gthread: config/wsgi.py on gthread workers, pages only, about 1.4x the page throughput
+# (bench/paas_streams.py), for a balancer that routes the stream paths to the `stream` process.
+web_worker = os.environ.get("WEB_WORKER", "asgi")
+if web_worker not in ("asgi", "gthread"):
+    raise SystemExit(f"WEB_WORKER must be asgi or gthread, not {web_worker!r}")
+wsgi_app = "config.wsgi:application" if web_worker == "gthread" else "config.web:application"
+worker_class = "gthread" if web_worker == "gthread" else "config.web_worker.Worker"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 # SIGTERM: stop accepting, let requests in flight finish for up to this long, then exit. Below the
 # platform's own kill delay (Heroku: 30 s), so nothing in flight is cut.

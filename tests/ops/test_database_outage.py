@@ -42,7 +42,7 @@ def web(tmp_path: Path) -> Iterator[str]:
            "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": str(THREADS), "DATABASE_CONN_MAX_AGE": "600",
            "GUNICORN_ACCESS_LOG": str(tmp_path / "access.log")}
     with (tmp_path / "gunicorn.log").open("w") as log:
-        argv = [str(ROOT / ".venv/bin/gunicorn"), "config.web:application", "-c", "config/gunicorn.py"]
+        argv = [str(ROOT / ".venv/bin/gunicorn"), "-c", "config/gunicorn.py"]
         server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
     try:

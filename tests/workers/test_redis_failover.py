@@ -58,7 +58,7 @@ def web(pair: SentinelPair, tmp_path: Path) -> Iterator[str]:
            "WEB_CONCURRENCY": "1", "GUNICORN_THREADS": "4", "REDIS_SENTINELS": pair.sentinels,
            "CACHE_URL": f"redis://127.0.0.1:{pair.master_port}/{CACHE_DB}"}
     with (tmp_path / "gunicorn.log").open("w") as log:
-        argv = [str(ROOT / ".venv/bin/gunicorn"), "config.web:application", "-c", "config/gunicorn.py"]
+        argv = [str(ROOT / ".venv/bin/gunicorn"), "-c", "config/gunicorn.py"]
         server = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     base = f"http://127.0.0.1:{port}"
 

@@ -18,7 +18,7 @@ class Gunicorn(Service):
     depends_on = ("postgres", "redis")
 
     def command(self) -> Launch:
-        return Launch([str(VENV_BIN / "gunicorn"), "config.web:application", "-c", "config/gunicorn.py"], env={
+        return Launch([str(VENV_BIN / "gunicorn"), "-c", "config/gunicorn.py"], env={
             "GUNICORN_BIND": f"{config.HOST}:{self.port}",
             "PORTAL_INSTANCE": self.name,  # X-Served-By: which instance answered
             "FORWARDED_ALLOW_IPS": config.LB_SOURCE_ADDRESS,  # the balancer, and nobody else
