@@ -72,22 +72,29 @@ async def application(scope: Scope, receive: Any, send: Any) -> None:
     if not access_log.handlers:
         await handler(scope, receive, send)
         return
-    started, answer = time.monotonic(), {"status": 0, "bytes": 0}
+    started, answer = time.monotonic(), {"status": 0, "bytes": 0, "logged": False}
+
+    def log() -> None:
+        if not answer["logged"]:
+            answer["logged"] = True
+            access_log.info("%s", _line(scope, answer, time.monotonic() - started))
 
     async def logged_send(message: Any) -> None:
         if message["type"] == "http.response.start":
             answer["status"] = message["status"]
         elif message["type"] == "http.response.body":
             answer["bytes"] += len(message.get("body", b""))
+            if not message.get("more_body", False):
+                log()  # before the last chunk leaves: whoever got the answer finds its line logged
         await send(message)
 
     try:
         await handler(scope, receive, logged_send)
     finally:
-        access_log.info("%s", _line(scope, answer, time.monotonic() - started))
+        log()  # a stream the client left, or an error before the end
 
 
-def _line(scope: Scope, answer: dict[str, int], seconds: float) -> str:
+def _line(scope: Scope, answer: dict[str, Any], seconds: float) -> str:
     peer = (scope.get("client") or ("-",))[0]
     query = scope.get("query_string", b"").decode("latin-1")
     target = f"{scope.get('raw_path', scope['path'].encode()).decode('latin-1')}{'?' + query if query else ''}"
