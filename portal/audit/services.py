@@ -32,11 +32,21 @@ def audit_record(*, action: Action, model: type[models.Model], object_id: int | 
     """One entry: `action` on the object `model`/`object_id` (None: no such object, e.g. a sign-in
     under an unknown name), shown as `label` (kept as written: the object may be deleted later)."""
     return LogEntry.objects.create(
-        content_type=ContentType.objects.get_for_model(model),
+        content_type=_content_type(model),
         object_pk="" if object_id is None else str(object_id), object_id=object_id,
         object_repr=label[:REPR_MAX], action=COARSE.get(action, LogEntry.Action.UPDATE), actor=actor,
         additional_data={"action": str(action), **(details or {})},
     )
+
+
+def _content_type(model: type[models.Model]) -> ContentType:
+    """Read from the table, not from the process's ContentType cache: a long-running process keeps ids
+    the database may have made again under others (a flushed test database, a restore), and the
+    foreign key is only checked at commit, where a stale id would turn a sign-in into a 500. One indexed
+    query per entry; entries are rare (sign-ins, publications, deletions)."""
+    opts = (model._meta.concrete_model or model)._meta
+    found = ContentType.objects.filter(app_label=opts.app_label, model=opts.model_name).first()
+    return found or ContentType.objects.get_for_model(model)
 
 
 def audit_expire(*, now: datetime | None = None) -> int:

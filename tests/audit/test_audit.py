@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from auditlog.models import LogEntry
 from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
 from django.core import serializers
 from django.urls import reverse
 from django.utils import timezone
@@ -169,3 +170,16 @@ def test_retention_runs_daily_from_beat_on_the_bulk_queue():
     entry = settings.CELERY_BEAT_SCHEDULE["audit-expire"]
     assert (entry["task"], entry["schedule"], entry["options"]["queue"]) == ("audit.expire", 86400.0, "bulk")
     assert json.dumps(entry)
+
+
+def test_an_entry_is_written_when_this_process_cached_a_content_type_the_database_no_longer_has():
+    """A long-running process keeps content type ids; a flushed test database (or a restore) makes them
+    again under other ids. The entry must still be written, not end the request in a 500."""
+    real = ContentType.objects.get_for_model(User)
+    stale = ContentType(id=real.id + 100000, app_label=real.app_label, model=real.model)
+    ContentType.objects._add_to_cache("default", stale)
+    try:
+        entry = audit_record(action=Action.SIGN_IN_FAILED, model=User, object_id=None, label="nobody")
+    finally:
+        ContentType.objects.clear_cache()
+    assert entry.content_type_id == real.id
