@@ -19,6 +19,7 @@ from portal.accounts.decorators import editor_required
 from portal.audit.actions import Action
 from portal.audit.services import audit_record
 from portal.core.http import HtmxHttpRequest, redirect_to_next, vary_on_htmx
+from portal.core.tasks import TaskName
 from portal.jobs import broker, selectors, services
 from portal.jobs.errors import JobError
 from portal.jobs.models import Job, JobStatus
@@ -67,7 +68,10 @@ def asset_progress(request: HtmxHttpRequest, asset_id: int) -> HttpResponse:
     context = panel_context(job, mode=mode)
     # Polling saw the job succeed: the page's player region is refreshed once, as the stream does.
     context["refresh_preview"] = mode == "poll" and job.status == JobStatus.SUCCEEDED
-    if not job.is_active:  # the stream's last event asks for this panel once, and polling stops here
+    # The stream's last event asks for this panel once, and polling stops here. A later enrichment
+    # (OCR on `bulk`) may already be the newest job then: the asset's own status (ready once its
+    # processing succeeded) must still reach the page's badge and actions, so Publish appears.
+    if not job.is_active or job.task != TaskName.PROCESSING_RUN:
         context = _with_page_parts(context, job)
     return vary_on_htmx(render(request, "jobs/_progress.html", context))
 

@@ -121,8 +121,12 @@ def processing_run(*, job_id: int) -> None:
             _mark_failed(asset_id=asset.pk, reason=error.reason)
             job_fail(job_id=job_id, reason=error.reason)
         return
-    job_succeed(job_id=job_id)
-    ocr_request(asset_id=asset.pk)  # only now: one active job per asset
+    # One transaction, the asset's row locked first (job_create's lock order): whoever sees the job
+    # succeeded also sees the OCR job that follows it, never a moment in between with neither active.
+    with transaction.atomic():
+        Asset.objects.select_for_update().only("pk").get(pk=asset.pk)
+        job_succeed(job_id=job_id)
+        ocr_request(asset_id=asset.pk)  # only now: one active job per asset
 
 
 def processing_give_up(*, job_id: int, reason: str) -> None:

@@ -184,3 +184,23 @@ def test_the_answer_that_ends_processing_brings_the_pages_badge_and_publish_out_
         assert ">Publish</button>" in html
         assert "csrfmiddlewaretoken" in html  # the form works as it is
         assert "The file is being processed" not in html
+
+
+def test_ocr_queued_after_processing_does_not_hide_ready_and_publish(editor_client, asset_factory, committed):
+    """OCR is queued on `bulk` the moment processing succeeds, so it is the newest job when the page
+    asks for the panel: the asset is ready all the same, and its badge and Publish still arrive."""
+    asset = asset_factory(status=Status.PROCESSING, published_at=None)
+    with committed():
+        job = services.job_create(asset_id=asset.pk, queue="media")
+        services.job_start(job_id=job.pk)
+    Asset.objects.filter(pk=asset.pk).update(status=Status.READY)
+    with committed():
+        services.job_succeed(job_id=job.pk)
+        ocr = services.job_create(asset_id=asset.pk, queue="bulk", task="processing.ocr")
+    assert ocr.is_active
+    panel = reverse("jobs:asset_progress", args=[asset.pk])
+    for asked_by in (panel, f"{panel}?mode=poll"):
+        html = editor_client.get(asked_by, headers={"HX-Request": "true"}).content.decode()
+        assert f'<span id="asset-status-{asset.pk}" class="status status-ready" hx-swap-oob="true">Ready</span>' in html
+        assert ">Publish</button>" in html
+        assert "The file is being processed" not in html
