@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.db import models
 from django_elasticsearch_dsl import Document, fields
 from django_elasticsearch_dsl.registries import registry
@@ -35,7 +36,7 @@ folded = normalizer("folded", filter=["lowercase", "asciifolding"])
 
 SETTINGS: dict[str, Any] = {
     "number_of_shards": 1,
-    "number_of_replicas": 0,  # one node here; production's cluster sets its own
+    # Replicas: settings.SEARCH_INDEX_REPLICAS, given to each versioned index when it is created (as OpenSearch).
     "refresh_interval": "1s",  # near real time: a write is searchable within a second
     "max_result_window": 10_000,
 }
@@ -99,6 +100,7 @@ def versioned_index(name: str, *, alias: str, bulk_load: bool = False) -> Index:
     `bulk_load`: refresh off while a rebuild fills it (one refresh at the end is far cheaper)."""
     index = AssetIndex._index.clone(name=name)
     index.aliases(**{alias: {}})
+    index.settings(auto_expand_replicas=settings.SEARCH_INDEX_REPLICAS)  # one node here: none, and green
     if bulk_load:
         index.settings(refresh_interval="-1")
     return index
