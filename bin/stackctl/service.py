@@ -45,6 +45,19 @@ def port_open(port: int, host: str = config.HOST, timeout: float = 0.3) -> bool:
         return False
 
 
+def group_alive(pgid: int) -> bool:
+    """Whether any live (not zombie) process is left in the process group."""
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except (OSError, IndexError):
+                continue
+            if int(fields[2]) == pgid and fields[0] != "Z":
+                return True
+    return False
+
+
 def pid_alive(pid: int) -> bool:
     try:
         os.kill(pid, 0)
@@ -210,6 +223,12 @@ class Service:
             self._signal_group(pid, signal.SIGKILL)
             while pid_alive(pid):
                 time.sleep(0.05)
+            # And the rest of its group (a worker's pool children, ffmpeg): a host that crashed is gone
+            # whole, its file locks released, before anything restarts it. Bounded: an unreaped zombie
+            # still counts as a member.
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and group_alive(pid):
+                time.sleep(0.05)
         self._signal_group(pid, signal.SIGKILL, quiet=True)  # children left in the group
         self.pid_file.unlink(missing_ok=True)
 
@@ -219,6 +238,12 @@ class Service:
         if pid is not None:
             self._signal_group(pid, signal.SIGKILL)
             while pid_alive(pid):
+                time.sleep(0.05)
+            # And the rest of its group (a worker's pool children, ffmpeg): a host that crashed is gone
+            # whole, its file locks released, before anything restarts it. Bounded: an unreaped zombie
+            # still counts as a member.
+            deadline = time.monotonic() + 5
+            while time.monotonic() < deadline and group_alive(pid):
                 time.sleep(0.05)
 
     @staticmethod

@@ -5,6 +5,7 @@ login throttling by the real client address, and the streams' route."""
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 import requests
@@ -33,7 +34,13 @@ def test_each_request_gets_an_id_that_the_instance_logs_with_its_duration(balanc
     request_id = response.headers["X-Request-ID"]
     assert re.fullmatch(r"[0-9a-f]{32}", request_id), "the balancer makes its own, whatever the client sent"
     served_by = response.headers["X-Served-By"]
-    line = next(line for line in balancer.log(served_by).splitlines() if f"rid={request_id}" in line)
+    lines: list[str] = []
+    deadline = time.monotonic() + 10  # the instance's log is a file another process writes
+    while not lines and time.monotonic() < deadline:
+        lines = [line for line in balancer.log(served_by).splitlines() if f"rid={request_id}" in line]
+        time.sleep(0.1)
+    assert lines, balancer.log(served_by)[-2000:]
+    line = lines[0]
     assert re.search(r'"GET /about/ HTTP/1.1" 200 \d+ \d+ms', line), line
 
 

@@ -148,7 +148,8 @@ def test_either_node_taken_away_fails_no_search(cluster_index, second_node):
         assert len(load.answered) >= 2 * AFTER_STOP
         assert set(load.answered) == {"opensearch"}  # never the PostgreSQL fallback
         assert not breaker.is_open
-        assert sorted(copies(name)) == ["portal-1", "portal-2"]  # both copies again
+        # Both copies again: green may come first, with auto_expand_replicas yet to add the replica back.
+        wait_until(lambda: sorted(copies(name)) == ["portal-1", "portal-2"], timeout=120, what="both copies again")
     assert search_suggest(text="harb")[1] == "opensearch"
 
 
