@@ -12,10 +12,8 @@ from urllib.parse import urlsplit
 
 import environ
 
-from portal.core.tasks import TaskName, periodic
-
 BASE_DIR = Path(__file__).resolve().parents[2]
-env = environ.Env()
+env: environ.Env = environ.Env()
 
 DJANGO_ENV = "production"  # each environment's module names itself
 
@@ -154,7 +152,7 @@ PAGE_MEMO_TRUST_SECONDS = env.float("PAGE_MEMO_TRUST_SECONDS", default=1.0)
 # Redis URL (cache, broker, results, progress) keeps its database number and reaches the master the
 # sentinels name, in kombu's form `sentinel://host:port/db;sentinel://…`; unset, the URLs are used as given.
 REDIS_SENTINELS = env.list("REDIS_SENTINELS", default=[])
-REDIS_SENTINEL_MASTER = env.str("REDIS_SENTINEL_MASTER", default="portal")
+REDIS_SENTINEL_MASTER: str = env.str("REDIS_SENTINEL_MASTER", default="portal")
 
 
 def sentinel_url(url: str) -> str:
@@ -251,7 +249,7 @@ OPENSEARCH_DSL_AUTO_REFRESH = False
 OPENSEARCH_DSL_SIGNAL_PROCESSOR = "portal.search.backends.opensearch_index.NoSignalProcessor"
 # Index updates are recorded in PostgreSQL (search.PendingIndex); every SEARCH_SWEEP_SECONDS the
 # sweeper sends again those waiting longer than SEARCH_PENDING_GRACE_SECONDS (a lost or unsent message).
-SEARCH_SWEEP_SECONDS = env.float("SEARCH_SWEEP_SECONDS", default=60.0)
+SEARCH_SWEEP_SECONDS: float = env.float("SEARCH_SWEEP_SECONDS", default=60.0)
 SEARCH_PENDING_GRACE_SECONDS = env.float("SEARCH_PENDING_GRACE_SECONDS", default=120.0)
 MONGODB_URL = env.str("MONGODB_URL", default="mongodb://127.0.0.1:37017/portal")
 # The database is MONGODB_URL's path (test.py: one named like the run's PostgreSQL test database).
@@ -260,7 +258,7 @@ MONGODB_TIMEOUT_MS = env.int("MONGODB_TIMEOUT_MS", default=1000)  # server selec
 MONGODB_SOCKET_TIMEOUT_MS = env.int("MONGODB_SOCKET_TIMEOUT_MS", default=10000)  # one operation
 MONGODB_BREAKER_SECONDS = env.float("MONGODB_BREAKER_SECONDS", default=5.0)  # no retry for this long after a failure
 # Analytics: events wait in the PostgreSQL outbox until the `analytics.ship` task moves them to MongoDB.
-ANALYTICS_SHIP_SECONDS = env.float("ANALYTICS_SHIP_SECONDS", default=5.0)
+ANALYTICS_SHIP_SECONDS: float = env.float("ANALYTICS_SHIP_SECONDS", default=5.0)
 ANALYTICS_BATCH_SIZE = env.int("ANALYTICS_BATCH_SIZE", default=500)
 ANALYTICS_KEEP_DAYS = env.int("ANALYTICS_KEEP_DAYS", default=400)  # events older than this are deleted daily
 # The audit log (portal/audit/): entries older than this are deleted daily (`audit.expire`).
@@ -280,7 +278,7 @@ S3_CORS_ORIGINS = env.list("S3_CORS_ORIGINS", default=["http://127.0.0.1:8000", 
 # Publication (portal.media.publication): public copies live under <prefix><asset id>/<token>/ in the
 # public bucket; the reconciler removes any whose asset may not be public, every N seconds.
 MEDIA_PUBLIC_PREFIX = env.str("MEDIA_PUBLIC_PREFIX", default="assets/")
-MEDIA_RECONCILE_SECONDS = env.float("MEDIA_RECONCILE_SECONDS", default=300.0)
+MEDIA_RECONCILE_SECONDS: float = env.float("MEDIA_RECONCILE_SECONDS", default=300.0)
 
 # Uploads: per-kind size limits (MiB), pinned in each presigned policy and checked again on finalize.
 UPLOAD_MAX_MB = {
@@ -312,82 +310,6 @@ STORAGES["public"] = {"BACKEND": "storages.backends.s3.S3Storage", "OPTIONS": {
     "custom_domain": f"{_CDN.netloc}{_CDN.path.rstrip('/')}", "url_protocol": f"{_CDN.scheme}:",
 }}
 
-# Celery: Redis as broker and result store. The visibility timeout outlasts the longest task,
-# so a slow task is never handed to a second worker while the first still runs it.
-REDIS_URL = env.str("REDIS_URL", default="redis://127.0.0.1:16379/0")
-# Redis database 2 (test.py: 4, so a test that queues a task never hands it to a developer's worker).
-CELERY_BROKER_URL = sentinel_url(env.str("CELERY_BROKER_URL", default=f"{REDIS_URL.rsplit('/', 1)[0]}/2"))
-CELERY_RESULT_BACKEND = sentinel_url(env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL))
-# A task whose worker died without acknowledging it (SIGKILL, out of memory, a lost machine) goes back
-# to its queue once it has been unacknowledged for CELERY_VISIBILITY_TIMEOUT seconds, so this must
-# outlast the longest task (processing.run's hard limit is about an hour), retry countdowns included.
-# Each worker sweeps for such tasks every 1/20 of it, between 1 and 60 s (kombu's own default: 100 s).
-_visibility_timeout = env.int("CELERY_VISIBILITY_TIMEOUT", default=4 * 3600)
-CELERY_BROKER_TRANSPORT_OPTIONS = {
-    "visibility_timeout": _visibility_timeout,
-    "unacked_restore_interval": max(1, min(60, _visibility_timeout // 20)),
-    "unacked_restore_throttle": 1,
-    # Read by kombu's and Celery's Sentinel transports only (sentinel:// URLs); plain Redis ignores them.
-    "master_name": REDIS_SENTINEL_MASTER,
-    "sentinel_kwargs": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-}
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
-    "master_name": REDIS_SENTINEL_MASTER,
-    "sentinel_kwargs": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-}
-CELERY_RESULT_EXPIRES = 24 * 3600
-CELERY_TASK_ACKS_LATE = True
-CELERY_TASK_REJECT_ON_WORKER_LOST = True
-CELERY_WORKER_PREFETCH_MULTIPLIER = 1
-# A broker blip must not kill an hour-long transcode: the running task goes on (its row in
-# PostgreSQL is the truth) and a late duplicate finds the job finished. Celery 6 flips the default.
-CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = False
-CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
-# Tasks that call an outside service are rate-limited so a burst (unpublishing a video purges every
-# HLS segment) cannot flood it. Celery applies a rate limit per worker process (the main process of
-# `celery worker`, whatever its concurrency): N workers consuming the queue together allow N times it.
-# "10/s", "100/m" or "" for none.
-CDN_PURGE_RATE_LIMIT = env.str("CDN_PURGE_RATE_LIMIT", default="10/s") or None
-# The jobs sweeper (portal.jobs.services.job_sweep) sends again, every JOBS_SWEEP_SECONDS, any job whose
-# message the broker lost: queued for JOBS_SWEEP_GRACE_SECONDS, or running with no progress for
-# JOBS_RUNNING_LEASE_SECONDS (longer than processing.run's hard time limit, 3660 s), and not in the broker.
-JOBS_SWEEP_SECONDS = env.float("JOBS_SWEEP_SECONDS", default=60.0)
-JOBS_SWEEP_GRACE_SECONDS = env.int("JOBS_SWEEP_GRACE_SECONDS", default=300)
-JOBS_RUNNING_LEASE_SECONDS = env.int("JOBS_RUNNING_LEASE_SECONDS", default=3720)
-CELERY_BEAT_SCHEDULE = {
-    "jobs-sweep": periodic(TaskName.JOBS_SWEEP, JOBS_SWEEP_SECONDS, expires=JOBS_SWEEP_SECONDS),
-    "search-sweep-pending": periodic(TaskName.SEARCH_SWEEP_PENDING, SEARCH_SWEEP_SECONDS, expires=SEARCH_SWEEP_SECONDS),
-    "uploads-cleanup": periodic(TaskName.UPLOADS_CLEANUP, 3600.0),
-    # Expires: while a long backfill holds the bulk worker, queued ships are dropped, not piled up (one catches up).
-    "analytics-ship": periodic(TaskName.ANALYTICS_SHIP, ANALYTICS_SHIP_SECONDS, expires=60.0),
-    "analytics-expire": periodic(TaskName.ANALYTICS_EXPIRE, 24 * 3600.0),
-    "analytics-refresh": periodic(TaskName.ANALYTICS_REFRESH, 60.0, expires=60.0),
-    "media-reconcile": periodic(TaskName.MEDIA_RECONCILE, MEDIA_RECONCILE_SECONDS, expires=MEDIA_RECONCILE_SECONDS),
-    "audit-expire": periodic(TaskName.AUDIT_EXPIRE, 24 * 3600.0),
-}
-
-# Processing (workers): limits that protect the workers from hostile or broken files.
-PROCESSING_MAX_IMAGE_PIXELS = env.int("PROCESSING_MAX_IMAGE_PIXELS", default=60_000_000)  # decompression bombs
-PROCESSING_MAX_SECONDS = env.int("PROCESSING_MAX_SECONDS", default=3600)  # per ffmpeg/poppler run
-PROCESSING_WORK_DIR = env.str("PROCESSING_WORK_DIR", default="")  # empty: the system temp dir
-# processing.run retries transient failures (S3 unreachable, a tool missing mid-deploy) this many
-# times, waiting a random time up to BACKOFF × 2^n seconds before retry n (capped at 300 s), then
-# fails the job. The defaults wait at most about 2 minutes in all.
-PROCESSING_MAX_RETRIES = env.int("PROCESSING_MAX_RETRIES", default=6)
-PROCESSING_RETRY_BACKOFF_SECONDS = env.int("PROCESSING_RETRY_BACKOFF_SECONDS", default=2)
-# OCR (processing.ocr, on `bulk`): the Tesseract languages the workers have (English is always read),
-# and the bounds one scan cannot exceed: pages read, seconds per page and per run, memory per process,
-# pixels per image (decompression bombs) and per page (bigger pages are left out, not read).
-OCR_LANGUAGES = env.list("OCR_LANGUAGES", default=["eng", "fra", "deu", "spa"])
-OCR_MAX_PAGES = env.int("OCR_MAX_PAGES", default=500)
-OCR_PAGE_TIMEOUT_SECONDS = env.int("OCR_PAGE_TIMEOUT_SECONDS", default=180)
-OCR_MAX_SECONDS = env.int("OCR_MAX_SECONDS", default=4 * 3600)
-OCR_MAX_MEMORY_MB = env.int("OCR_MAX_MEMORY_MB", default=2048)
-OCR_MAX_IMAGE_MPIXELS = env.int("OCR_MAX_IMAGE_MPIXELS", default=200)
-OCR_SKIP_BIG_MPIXELS = env.int("OCR_SKIP_BIG_MPIXELS", default=100)
-# Progress events: Redis pub/sub (one channel per asset, one for the dashboard), SSE heartbeat.
-PROGRESS_REDIS_URL = sentinel_url(env.str("PROGRESS_REDIS_URL", default=REDIS_URL.rsplit("/", 1)[0] + "/3"))
-PROGRESS_HEARTBEAT_SECONDS = env.int("PROGRESS_HEARTBEAT_SECONDS", default=15)
 
 # Behind a TLS-terminating balancer. The header is trusted only because the balancer overwrites it.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -432,3 +354,6 @@ LOGGING = {
 }
 
 PAGE_SIZE = env.int("PORTAL_PAGE_SIZE", default=24)
+
+# Celery, processing, OCR and progress: config/settings/tasks.py.
+from config.settings.tasks import *  # noqa: E402, F403
